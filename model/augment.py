@@ -1,0 +1,37 @@
+"""Variations of training handwriting: rotation, stroke width and thin pen strokes.
+
+Slant needs no variation: the normalization corrects it.
+
+Photos differ from the training data in ways the normalization cannot undo entirely (a rotated
+page, a ballpoint's thin stroke, a marker's blobs), so the model sees such variants in training.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+
+def varied_glyph(glyph: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Return a randomly rotated and re-stroked copy of a glyph (ink 0..1, ink high)."""
+    ink = np.pad(glyph.astype(np.float32), 4)
+    angle = rng.uniform(-15.0, 15.0)
+    ink = ndimage.rotate(ink, angle, reshape=False, order=1)
+    stroke = rng.random()
+    if stroke < 0.25:
+        ink = ndimage.grey_dilation(ink, size=(2, 2))
+    elif stroke < 0.45:
+        # A thin pen line: the stroke's centre only, at three times the resolution.
+        fine = ndimage.zoom(ink, 3, order=1) > 0.6
+        ink = ndimage.binary_erosion(fine, iterations=2).astype(np.float32)
+    return np.clip(ink, 0.0, 1.0)
+
+
+def upsampled_grid(grid: np.ndarray) -> np.ndarray:
+    """Return an 8x8 grid (0..16) as smooth 40x40 ink, so it can be varied like a glyph."""
+    return ndimage.zoom(np.pad(grid.astype(np.float32) / 16.0, 1), 4, order=1)
+
+
+def varied_grid_ink(grid: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Return a slightly rotated version of an 8x8 training grid as ink, for renormalization."""
+    return ndimage.rotate(upsampled_grid(grid), rng.uniform(-10.0, 10.0), reshape=False, order=1)

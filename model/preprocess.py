@@ -1,0 +1,328 @@
+"""Photo bytes → one 8x8 optdigits grid per handwritten digit, left to right.
+
+The training data (`load_digits`) was made by NIST's normalizer: crop to the ink, scale width to
+20 and height to 32 independently, centre in 32x32, normalize the stroke width by the number of
+ink pixels, then count the ink in 4x4 blocks. Photos only look like the training data if they go
+through the same steps, so this module reproduces them and is used for training data too.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+from scipy import ndimage
+
+from model.errors import ImageTooLarge, NotAnImage
+
+ACCEPTED_FORMATS = frozenset({"JPEG", "MPO", "PNG", "WEBP", "BMP", "GIF"})
+# A legal 8000x6000 photo is fine (JPEG decodes it at reduced scale); a PNG that declares
+# 50,000 x 50,000 pixels is a decompression bomb and is refused before decoding.
+MAX_PIXELS = 64_000_000
+# Long side, in pixels, at which photos are analysed. A digit a tenth of the photo's height
+# is then still about 50 px tall, enough for the 32x32 normalization.
+WORK_SIDE = 640
+MIN_WORK_SIDE = 96
+
+# NIST's box: width 20 and height 32, centred in 32x32; ink-pixel count kept in [256, 412].
+BOX_W, BOX_H, FRAME = 20, 32, 32
+MIN_INK, MAX_INK = 256, 412
+TARGET_INK = 313
+
+# A pixel is ink when it is this much darker than the paper around it (relative contrast).
+STRONG_INK = 0.30
+WEAK_INK_FRACTION = 0.45
+MIN_WEAK_INK = 0.10
+
+Box = tuple[int, int, int, int]
+
+
+@dataclass(frozen=True)
+class DigitImage:
+    """One digit found in a photo: the grid the model sees and where it came from."""
+
+    grid: np.ndarray  # (8, 8) int64, values 0..16
+    box: Box  # x0, y0, x1, y1 in the (EXIF-rotated) original image's pixels
+    ink: np.ndarray  # the digit's ink crop, float32 0..1, at analysis resolution
+
+
+def decode_grey(data: bytes, work_side: int = WORK_SIDE) -> tuple[np.ndarray, float]:
+    """Decode image bytes to grey values 0..1 with the long side near `work_side`.
+
+    Returns the grey image and the factor from analysis pixels to original pixels.
+    """
+    try:
+        with warnings.catch_warnings():
+            # The pixel count is checked below, against our own, lower limit.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError as exc:
+        raise ImageTooLarge("the image declares far too many pixels") from exc
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise NotAnImage("not an image in a format I can read") from exc
+    if img.format not in ACCEPTED_FORMATS:
+        raise NotAnImage(f"{img.format} images are not supported")
+    width, height = img.size
+    if width * height > MAX_PIXELS:
+        raise ImageTooLarge(f"{width}x{height} pixels is more than {MAX_PIXELS:,}")
+    try:
+        if img.format in ("JPEG", "MPO"):
+            # Decoding at 1/2, 1/4 or 1/8 scale skips most of the JPEG's work.
+            scale = work_side / max(width, height)
+            img.draft("L", (math.ceil(width * scale), math.ceil(height * scale)))
+        upright = ImageOps.exif_transpose(img)
+        grey = _grey_image(upright)
+    except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError) as exc:
+        raise NotAnImage("the image data is damaged or truncated") from exc
+    orig_long = max(width, height)
+    long_side = max(grey.size)
+    target = min(work_side, max(long_side, MIN_WORK_SIDE))
+    if long_side != target:
+        factor = target / long_side
+        new_size = (max(1, round(grey.width * factor)), max(1, round(grey.height * factor)))
+        grey = grey.resize(new_size, Image.Resampling.BILINEAR, reducing_gap=2.0)
+    pixels = np.asarray(grey, dtype=np.float32) / np.float32(255.0)
+    return pixels, orig_long / max(grey.size)
+
+
+def _grey_image(img: Image.Image) -> Image.Image:
+    """Return an 8-bit grey image, with transparency flattened onto white paper."""
+    if img.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
+        values = np.asarray(img, dtype=np.float64)
+        top = 65535.0 if values.max() > 255 else 255.0
+        return Image.fromarray(np.clip(values / top * 255.0, 0, 255).astype(np.uint8), "L")
+    has_alpha = img.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in img.info
+    if not has_alpha:
+        return img.convert("L")
+    rgba = np.asarray(img.convert("RGBA"), dtype=np.float32) / 255.0
+    alpha = rgba[..., 3]
+    luma = rgba[..., 0] * 0.299 + rgba[..., 1] * 0.587 + rgba[..., 2] * 0.114
+    over_white = luma * alpha + (1.0 - alpha)
+    if over_white.std() < 0.02 < alpha.std():
+        # Light ink on a transparent background: the alpha channel is the drawing.
+        over_white = 1.0 - alpha
+    return Image.fromarray((over_white * 255.0 + 0.5).astype(np.uint8), "L")
+
+
+def ink_map(grey: np.ndarray) -> np.ndarray:
+    """Return each pixel's ink strength 0..1: how much darker it is than the paper around it.
+
+    Light ink on dark paper is recognised and inverted. The paper is estimated by a
+    morphological closing, which follows gradients and keeps the edges of hard shadows.
+    """
+    if _ink_is_light(grey):
+        grey = 1.0 - grey
+    paper = _paper_brightness(grey)
+    ink = (paper - grey) / np.maximum(paper, 0.05)
+    return np.clip(ink, 0.0, 1.0).astype(np.float32)
+
+
+def _block_view(image: np.ndarray, block: int) -> np.ndarray:
+    h, w = image.shape
+    hb, wb = h // block, w // block
+    return image[: hb * block, : wb * block].reshape(hb, block, wb, block)
+
+
+def _ink_is_light(grey: np.ndarray) -> bool:
+    block = max(1, min(grey.shape) // 24)
+    coarse = np.median(_block_view(grey, block), axis=(1, 3)) if block > 1 else grey
+    background = np.asarray(
+        Image.fromarray(coarse.astype(np.float32), "F").resize(
+            (grey.shape[1], grey.shape[0]), Image.Resampling.BILINEAR
+        )
+    )
+    low, high = np.percentile(grey - background, [0.5, 99.5])
+    return bool(high > -low * 1.5 and high > 0.15)
+
+
+def _paper_brightness(grey: np.ndarray) -> np.ndarray:
+    block = max(1, max(grey.shape) // 160)
+    coarse = _block_view(grey, block).max(axis=(1, 3)) if block > 1 else grey
+    size = max(3, round(max(coarse.shape) / 12) | 1)
+    closed = ndimage.minimum_filter(ndimage.maximum_filter(coarse, size), size)
+    return np.asarray(
+        Image.fromarray(closed.astype(np.float32), "F").resize(
+            (grey.shape[1], grey.shape[0]), Image.Resampling.BILINEAR
+        )
+    )
+
+
+def ink_mask(ink: np.ndarray) -> np.ndarray:
+    """Return the pixels that are ink, by hysteresis relative to the strongest ink present."""
+    strong = ink >= STRONG_INK
+    if not strong.any():
+        return strong
+    level = float(np.percentile(ink[strong], 90))
+    weak = ink >= max(MIN_WEAK_INK, WEAK_INK_FRACTION * level)
+    labels, count = ndimage.label(weak, structure=np.ones((3, 3), bool))
+    keep = np.zeros(count + 1, bool)
+    keep[np.unique(labels[strong])] = True
+    keep[0] = False
+    return keep[labels]
+
+
+def digit_boxes(mask: np.ndarray) -> list[tuple[Box, np.ndarray]]:
+    """Group ink into digits, left to right: each digit's box and its own ink pixels.
+
+    Specks, paper edges and fingers at the border of the frame are dropped; pieces of one
+    digit that lie above each other (the flag of a 5, a broken stroke) are joined.
+    """
+    h, w = mask.shape
+    labels, count = ndimage.label(mask, structure=np.ones((3, 3), bool))
+    if count == 0:
+        return []
+    slices = ndimage.find_objects(labels)
+    areas = np.bincount(labels.ravel(), minlength=count + 1)
+    pieces: list[tuple[Box, list[int]]] = []
+    for index, sl in enumerate(slices, start=1):
+        y0, y1, x0, x1 = sl[0].start, sl[0].stop, sl[1].start, sl[1].stop
+        pieces.append(((x0, y0, x1, y1), [index]))
+    tallest = max(b[3] - b[1] for b, _ in pieces)
+    min_side = min(h, w)
+
+    def plausible(box: Box, index: int) -> bool:
+        x0, y0, x1, y1 = box
+        bw, bh = x1 - x0, y1 - y0
+        if bh < max(6, 0.02 * min_side) and bw < max(6, 0.02 * min_side):
+            return False
+        touches = x0 == 0 or y0 == 0 or x1 == w or y1 == h
+        if touches:
+            fill = areas[index] / (bw * bh)
+            spans = bw > 0.9 * w or bh > 0.9 * h
+            if spans or fill > 0.45:
+                return False
+        return bh >= 0.25 * tallest or bw >= 0.25 * tallest
+
+    kept = [(box, idx) for box, idx in pieces if plausible(box, idx[0])]
+    kept.sort(key=lambda item: item[0][0])
+    merged: list[tuple[Box, list[int]]] = []
+    for box, idx in kept:
+        if merged and _same_digit(merged[-1][0], box):
+            prev_box, prev_idx = merged[-1]
+            merged[-1] = (_union(prev_box, box), prev_idx + idx)
+        else:
+            merged.append((box, idx))
+    if not merged:
+        return []
+    tallest = max(b[3] - b[1] for b, _ in merged)
+    result = []
+    for box, idx in merged:
+        if box[3] - box[1] < 0.4 * tallest:
+            continue
+        x0, y0, x1, y1 = box
+        own = np.isin(labels[y0:y1, x0:x1], idx)
+        result.append((box, own))
+    return result
+
+
+def _same_digit(a: Box, b: Box) -> bool:
+    overlap = min(a[2], b[2]) - max(a[0], b[0])
+    narrower = min(a[2] - a[0], b[2] - b[0])
+    return overlap > 0.5 * narrower
+
+
+def _union(a: Box, b: Box) -> Box:
+    return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+
+
+def deslanted(ink: np.ndarray) -> np.ndarray:
+    """Shear the ink so that its main axis is vertical, as NIST's slant correction does."""
+    total = float(ink.sum())
+    if total <= 0:
+        return ink
+    ys, xs = np.indices(ink.shape, dtype=np.float64)
+    ybar = float((ys * ink).sum() / total)
+    xbar = float((xs * ink).sum() / total)
+    mu02 = float(((ys - ybar) ** 2 * ink).sum())
+    mu11 = float(((ys - ybar) * (xs - xbar) * ink).sum())
+    if mu02 <= 0:
+        return ink
+    shear = float(np.clip(mu11 / mu02, -1.0, 1.0))
+    if abs(shear) < 0.02:
+        return ink
+    h, w = ink.shape
+    pad = math.ceil(abs(shear) * h / 2) + 1
+    out_w = w + 2 * pad
+    # Output pixel (y, x) samples input (y, x - pad + shear * (y - ybar)).
+    matrix = np.array([[1.0, 0.0], [shear, 1.0]])
+    offset = np.array([0.0, -pad - shear * ybar])
+    return ndimage.affine_transform(ink, matrix, offset, output_shape=(h, out_w), order=1)
+
+
+def to_optdigits_grid(ink: np.ndarray) -> np.ndarray:
+    """Normalize one digit's ink (float, ink high) to an 8x8 grid of 0..16 ink counts.
+
+    The caller passes the ink of exactly one digit; slant is corrected here.
+    """
+    frame = to_frame(deslanted(np.asarray(ink, dtype=np.float32)))
+    return frame.reshape(8, 4, 8, 4).sum(axis=(1, 3)).astype(np.int64)
+
+
+def to_frame(ink: np.ndarray) -> np.ndarray:
+    """Return the 32x32 binary bitmap NIST's normalizer would make from this ink."""
+    frame = np.zeros((FRAME, FRAME), dtype=bool)
+    if ink.size == 0 or float(ink.max()) <= 0:
+        return frame
+    level = float(ink.max())
+    rows = np.flatnonzero(ink.max(axis=1) > 0.25 * level)
+    cols = np.flatnonzero(ink.max(axis=0) > 0.25 * level)
+    crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1] / level
+    h, w = crop.shape
+    # A narrow digit (a plain "1") keeps a narrow shape instead of being stretched into a block.
+    width = int(np.clip(round(2.0 * BOX_H * w / h), 1, BOX_W))
+    scaled = np.asarray(
+        Image.fromarray(crop.astype(np.float32), "F").resize(
+            (width, BOX_H), Image.Resampling.BILINEAR
+        )
+    )
+    left = (FRAME - width) // 2
+    frame[:, left : left + width] = _stroke_normalized(scaled)
+    return frame
+
+
+def _stroke_normalized(scaled: np.ndarray) -> np.ndarray:
+    """Binarize so that the ink-pixel count lands in NIST's range, thinning or thickening."""
+    bitmap = scaled > 0.35
+    count = int(bitmap.sum())
+    if count > MAX_INK:
+        # Thinner strokes: keep only the strongest pixels, like an erosion keeps stroke centres.
+        threshold = np.partition(scaled.ravel(), -MAX_INK)[-MAX_INK]
+        bitmap = scaled >= max(threshold, 0.35)
+        if int(bitmap.sum()) > MAX_INK:
+            eroded = ndimage.binary_erosion(bitmap)
+            bitmap = eroded if eroded.sum() >= MIN_INK else bitmap
+    elif count < MIN_INK:
+        positive = scaled[scaled > 0.08]
+        if positive.size >= MIN_INK:
+            threshold = np.partition(positive, -MIN_INK)[-MIN_INK]
+            bitmap = scaled >= threshold
+        else:
+            bitmap = scaled > 0.08
+        for _ in range(3):
+            if int(bitmap.sum()) >= MIN_INK:
+                break
+            bitmap = ndimage.binary_dilation(bitmap)
+    return bitmap
+
+
+def digit_images(data: bytes, work_side: int = WORK_SIDE) -> list[DigitImage]:
+    """Read image bytes and return each digit found, left to right; [] when there is none."""
+    grey, factor = decode_grey(data, work_side)
+    ink = ink_map(grey)
+    mask = ink_mask(ink)
+    found = []
+    for (x0, y0, x1, y1), own in digit_boxes(mask):
+        crop = np.where(ndimage.binary_dilation(own, iterations=2), ink[y0:y1, x0:x1], 0.0)
+        grid = to_optdigits_grid(crop)
+        box = (
+            math.floor(x0 * factor),
+            math.floor(y0 * factor),
+            math.ceil(x1 * factor),
+            math.ceil(y1 * factor),
+        )
+        found.append(DigitImage(grid=grid, box=box, ink=crop.astype(np.float32)))
+    return found
