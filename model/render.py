@@ -1,0 +1,145 @@
+"""Pictures for people: the 8x8 grids the model saw, dataset samples and the confusion matrix.
+
+All functions return PNG bytes, sized to be read on a phone.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from model.recognize import DigitReading
+
+CELL = 24  # pixels per grid cell in a preview: 8 cells = 192 px
+GAP = 16
+INK = (20, 20, 20)
+PAPER = (255, 255, 255)
+LINE = (200, 205, 215)
+ACCENT = (40, 110, 220)
+
+
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    return ImageFont.load_default(size=size)
+
+
+def _png(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", optimize=False, compress_level=6)
+    return buffer.getvalue()
+
+
+def grid_image(grid: np.ndarray, cell: int = CELL) -> Image.Image:
+    """Draw an 8x8 grid of 0..16 as grey squares (16 = black), with thin cell lines."""
+    levels = (255 - np.clip(grid, 0, 16) * 255 // 16).astype(np.uint8)
+    image = Image.fromarray(levels, "L").resize((8 * cell, 8 * cell), Image.Resampling.NEAREST)
+    image = image.convert("RGB")
+    draw = ImageDraw.Draw(image)
+    for i in range(1, 8):
+        draw.line([(i * cell, 0), (i * cell, 8 * cell)], fill=LINE, width=1)
+        draw.line([(0, i * cell), (8 * cell, i * cell)], fill=LINE, width=1)
+    draw.rectangle([0, 0, 8 * cell - 1, 8 * cell - 1], outline=LINE, width=1)
+    return image
+
+
+def _crop_image(ink: np.ndarray, size: int) -> Image.Image:
+    """Draw a digit's ink crop dark on white, fitted into a size x size square."""
+    h, w = ink.shape
+    scale = (size - 8) / max(h, w, 1)
+    levels = (255 - np.clip(ink, 0, 1) * 255).astype(np.uint8)
+    scaled = Image.fromarray(levels, "L").resize(
+        (max(1, round(w * scale)), max(1, round(h * scale))), Image.Resampling.BILINEAR
+    )
+    square = Image.new("RGB", (size, size), PAPER)
+    square.paste(scaled, ((size - scaled.width) // 2, (size - scaled.height) // 2))
+    return square
+
+
+def preview_png(digits: Sequence[DigitReading]) -> bytes:
+    """One column per digit, left to right: the crop, the 8x8 grid below it, the answer below."""
+    side = 8 * CELL
+    label_h = 40
+    width = GAP + len(digits) * (side + GAP)
+    height = GAP + side + GAP + side + label_h + GAP
+    image = Image.new("RGB", (max(width, side + 2 * GAP), height), PAPER)
+    draw = ImageDraw.Draw(image)
+    font = _font(28)
+    for i, digit in enumerate(digits):
+        x = GAP + i * (side + GAP)
+        image.paste(_crop_image(digit.ink, side), (x, GAP))
+        image.paste(grid_image(digit.grid), (x, GAP + side + GAP))
+        label = f"{digit.digit}  {digit.confidence:.0%}"
+        colour = ACCENT if not digit.unsure else (200, 120, 0)
+        draw.text(
+            (x + side / 2, height - GAP - label_h / 2), label, font=font, fill=colour, anchor="mm"
+        )
+    return _png(image)
+
+
+def sample_png(grid: np.ndarray, label: int) -> bytes:
+    """A dataset sample drawn large and crisp (256 x 256 grid) with its label underneath."""
+    cell = 32
+    grid_img = grid_image(grid, cell)
+    image = Image.new("RGB", (8 * cell + 2 * GAP, 8 * cell + 2 * GAP + 48), PAPER)
+    image.paste(grid_img, (GAP, GAP))
+    draw = ImageDraw.Draw(image)
+    draw.text(
+        (image.width / 2, 8 * cell + GAP + 28),
+        f"label: {label}",
+        font=_font(30),
+        fill=INK,
+        anchor="mm",
+    )
+    return _png(image)
+
+
+def confusion_png(confusion: np.ndarray, title: str) -> bytes:
+    """A confusion matrix (rows: true digit, columns: predicted) as a table of counts."""
+    cell, margin = 56, 72
+    n = confusion.shape[0]
+    image = Image.new("RGB", (margin + n * cell + GAP, margin + n * cell + GAP + 24), PAPER)
+    draw = ImageDraw.Draw(image)
+    font, small = _font(22), _font(18)
+    draw.text((margin, 20), title, font=small, fill=INK, anchor="lm")
+    row_max = max(int(confusion.max()), 1)
+    for r in range(n):
+        draw.text(
+            (margin - 20, margin + r * cell + cell / 2), str(r), font=font, fill=INK, anchor="mm"
+        )
+        draw.text(
+            (margin + r * cell + cell / 2, margin - 20), str(r), font=font, fill=INK, anchor="mm"
+        )
+        for c in range(n):
+            value = int(confusion[r, c])
+            box = (
+                margin + c * cell,
+                margin + r * cell,
+                margin + (c + 1) * cell - 1,
+                margin + (r + 1) * cell - 1,
+            )
+            if value and r == c:
+                shade = 255 - int(120 * value / row_max)
+                fill: tuple[int, int, int] = (shade, shade, 255)
+            elif value:
+                fill = (255, 200, 190)
+            else:
+                fill = PAPER
+            draw.rectangle(box, fill=fill, outline=LINE)
+            if value:
+                draw.text(
+                    ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2),
+                    str(value),
+                    font=small,
+                    fill=INK,
+                    anchor="mm",
+                )
+    draw.text(
+        (margin + n * cell / 2, image.height - 16),
+        "predicted →   (rows: true digit)",
+        font=small,
+        fill=INK,
+        anchor="mm",
+    )
+    return _png(image)
