@@ -1,0 +1,164 @@
+"""Photo → 8x8 grids: formats, polarity, orientation, odd sizes and NIST's invariants."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+
+import numpy as np
+import pytest
+from conftest import PhotoMaker, draw, encode
+from PIL import Image
+
+from model.errors import ImageTooLarge, NotAnImage
+from model.preprocess import MAX_INK, MIN_INK, digit_images, to_optdigits_grid
+from model.recognize import Recognizer
+
+
+def test_blank_paper_has_no_digit() -> None:
+    paper = Image.new("RGB", (1280, 960), (228, 226, 220))
+    assert digit_images(encode(paper)) == []
+
+
+def test_noisy_blank_paper_has_no_digit() -> None:
+    rng = np.random.default_rng(1)
+    noise = np.clip(rng.normal(215, 6, (960, 1280)), 0, 255).astype(np.uint8)
+    assert digit_images(encode(Image.fromarray(noise, "L"))) == []
+
+
+def test_grid_follows_nist_invariants(photo: PhotoMaker) -> None:
+    (found,) = digit_images(photo([2]))
+    grid = found.grid
+    assert grid.shape == (8, 8)
+    assert grid.min() >= 0 and grid.max() <= 16
+    assert MIN_INK <= grid.sum() <= MAX_INK + 8  # erosion may stop just above the bound
+    assert grid[0].any() and grid[7].any(), "the digit spans all 32 rows"
+    assert not grid[:, 0].any(), "column 0 is never inked with a 20-wide box"
+
+
+def test_narrow_one_is_not_stretched_into_a_block() -> None:
+    ink = np.zeros((100, 12), np.float32)
+    ink[:, 4:8] = 1.0
+    grid = to_optdigits_grid(ink)
+    assert (grid.sum(axis=0) > 0).sum() <= 3
+
+
+def test_box_is_in_original_pixels(photo: PhotoMaker) -> None:
+    (found,) = digit_images(photo([7], size=(1280, 960), height=0.4))
+    x0, y0, x1, y1 = found.box
+    # The digit is drawn centred, 384 px high: its ink box lies inside that square.
+    assert 400 < x0 < x1 < 880
+    assert 280 <= y0 < y1 <= 680
+    assert y1 - y0 > 200
+
+
+def test_digits_are_read_left_to_right(recognizer: Recognizer, photo: PhotoMaker) -> None:
+    reading = recognizer.read(photo([2, 0, 4], height=0.3))
+    assert reading.text == "204"
+    assert [d.box[0] for d in reading.digits] == sorted(d.box[0] for d in reading.digits)
+
+
+def test_light_ink_on_dark_paper_reads_like_dark_on_light(
+    recognizer: Recognizer, photo: PhotoMaker
+) -> None:
+    assert recognizer.read(photo([3], ink=230.0, paper=25.0)).text == "3"
+
+
+def test_exif_orientation_is_applied(recognizer: Recognizer, glyphs: dict) -> None:
+    upright = Image.fromarray(draw(glyphs, [4]).astype(np.uint8), "L")
+    # Stored rotated by 90 degrees, with EXIF orientation 6 telling viewers to turn it back.
+    stored = upright.transpose(Image.Transpose.ROTATE_90)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    assert recognizer.read(encode(stored, exif=exif)).text == "4"
+    assert recognizer.read(encode(stored)).text != "4" or True  # unrotated: anything goes
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP", "BMP", "GIF"])
+def test_common_formats_are_read(recognizer: Recognizer, glyphs: dict, fmt: str) -> None:
+    image = Image.fromarray(draw(glyphs, [5], size=(640, 480)).astype(np.uint8), "L")
+    assert recognizer.read(encode(image.convert("RGB"), fmt)).text == "5"
+
+
+def test_transparent_png_with_ink_in_alpha(recognizer: Recognizer, glyphs: dict) -> None:
+    alpha = 255 - draw(glyphs, [6], size=(400, 400), ink=0.0, paper=255.0).astype(np.uint8)
+    rgba = np.zeros((400, 400, 4), np.uint8)
+    rgba[..., 3] = alpha  # black ink whose coverage is the alpha channel
+    assert recognizer.read(encode(Image.fromarray(rgba, "RGBA"), "PNG")).text == "6"
+
+
+def test_fully_transparent_png_has_no_digit() -> None:
+    image = Image.new("RGBA", (300, 300), (0, 0, 0, 0))
+    assert digit_images(encode(image, "PNG")) == []
+
+
+def test_sixteen_bit_grey_png(recognizer: Recognizer, glyphs: dict) -> None:
+    grey = draw(glyphs, [8], size=(500, 400)) * 257
+    image = Image.fromarray(grey.astype(np.uint16))
+    assert recognizer.read(encode(image, "PNG")).text == "8"
+
+
+@pytest.mark.parametrize("size", [(1, 1), (3, 2), (28, 28)])
+def test_tiny_images_do_not_crash(size: tuple[int, int]) -> None:
+    image = Image.new("L", size, 200)
+    assert digit_images(encode(image, "PNG")) == []
+
+
+def test_mnist_sized_image_is_read(recognizer: Recognizer, glyphs: dict) -> None:
+    tile = Image.fromarray(255 - (glyphs[9] * 255).astype(np.uint8), "L")
+    assert recognizer.read(encode(tile, "PNG")).text == "9"
+
+
+def test_huge_photo_is_decoded_at_reduced_scale(recognizer: Recognizer, glyphs: dict) -> None:
+    image = Image.fromarray(draw(glyphs, [1], size=(8000, 6000)).astype(np.uint8), "L")
+    reading = recognizer.read(encode(image))
+    assert reading.text == "1"
+    assert reading.digits[0].box[3] > 3000, "box in the original image's pixels"
+
+
+def _png_declaring(width: int, height: int) -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0"))
+
+
+def test_decompression_bomb_is_refused_before_decoding() -> None:
+    with pytest.raises(ImageTooLarge):
+        digit_images(_png_declaring(50_000, 50_000))
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"hello, this is text",
+        b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n",
+        b"\xff\xd8\xff\xe0" + b"x" * 50,
+    ],
+    ids=["empty", "text", "pdf", "jpeg-magic-only"],
+)
+def test_non_images_are_refused(data: bytes) -> None:
+    with pytest.raises(NotAnImage):
+        digit_images(data)
+
+
+def test_truncated_jpeg_is_refused(photo: PhotoMaker) -> None:
+    data = photo([1])
+    with pytest.raises(NotAnImage):
+        digit_images(data[: len(data) // 3])
+
+
+def test_tiff_is_not_accepted() -> None:
+    with pytest.raises(NotAnImage):
+        digit_images(encode(Image.new("L", (50, 50), 255), "TIFF"))
+
+
+def test_same_photo_same_grid(photo: PhotoMaker) -> None:
+    data = photo([6])
+    first, second = digit_images(data), digit_images(io.BytesIO(data).getvalue())
+    assert np.array_equal(first[0].grid, second[0].grid)

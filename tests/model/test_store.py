@@ -1,0 +1,80 @@
+"""Persistence: round trip, and refusal of altered, missing or foreign model files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sklearn.base
+from sklearn.neural_network import MLPClassifier
+
+from model.errors import ModelError
+from model.evaluate import evaluate
+from model.store import SHIPPED_MODEL_PATH, StoredModel, load_model, load_stored_model, save_model
+
+
+@pytest.fixture
+def small_model() -> StoredModel:
+    estimator = MLPClassifier(hidden_layer_sizes=(4,), solver="lbfgs", random_state=0)
+    estimator.fit([[0] * 64, [16] * 64], [0, 1])
+    return StoredModel(estimator=estimator, metadata={"note": "test"})
+
+
+def test_round_trip_with_the_printed_hash(tmp_path: Path, small_model: StoredModel) -> None:
+    path = tmp_path / "m.joblib"
+    digest = save_model(small_model, path)
+    loaded = load_stored_model(path, digest)
+    assert loaded.metadata == {"note": "test"}
+    assert list(loaded.estimator.predict([[16] * 64])) == [1]
+
+
+def test_altered_file_is_refused(tmp_path: Path, small_model: StoredModel) -> None:
+    path = tmp_path / "m.joblib"
+    digest = save_model(small_model, path)
+    path.write_bytes(path.read_bytes() + b"\0")
+    with pytest.raises(ModelError, match="sha256"):
+        load_model(path, digest)
+
+
+def test_missing_file_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="does not exist"):
+        load_model(tmp_path / "nope.joblib", "0" * 64)
+
+
+def test_custom_path_needs_a_hash(tmp_path: Path, small_model: StoredModel) -> None:
+    path = tmp_path / "m.joblib"
+    save_model(small_model, path)
+    with pytest.raises(ModelError, match="MODEL_SHA256"):
+        load_model(path, None)
+
+
+def test_other_scikit_learn_version_is_refused(
+    tmp_path: Path, small_model: StoredModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "m.joblib"
+    with monkeypatch.context() as patch:
+        patch.setattr(sklearn.base, "__version__", "0.0.1")
+        digest = save_model(small_model, path)
+    with pytest.raises(ModelError, match=r"scikit-learn 0\.0\.1"):
+        load_model(path, digest)
+
+
+def test_shipped_model_takes_64_values_on_the_0_16_scale(estimator: Any) -> None:
+    assert isinstance(estimator, MLPClassifier)
+    assert estimator.n_features_in_ == 64
+    assert list(estimator.classes_) == list(range(10))
+
+
+def test_shipped_model_metadata_names_its_making() -> None:
+    metadata = load_stored_model().metadata
+    assert metadata["sklearn_version"] == sklearn.__version__
+    assert "load_digits()[:1000]" in metadata["training_sources"]
+    assert SHIPPED_MODEL_PATH.stat().st_size < 2_000_000
+
+
+def test_shipped_model_accuracy_floor_on_the_797_heldout(estimator: Any) -> None:
+    result = evaluate(estimator)
+    assert result.n == 797
+    assert result.accuracy >= 0.965
+    assert result.confusion.sum() == 797
