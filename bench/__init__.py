@@ -1,0 +1,1 @@
+"""Accuracy benchmark tooling: synthetic phone photos of handwritten digits."""

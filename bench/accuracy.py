@@ -1,0 +1,141 @@
+"""Photo benchmark: how well the shipped model reads rendered phone photos of held-out handwriting.
+
+    python -m bench.accuracy                     # the basic conditions (issue 2's benchmark)
+    python -m bench.accuracy --conditions all    # every condition, reported one by one
+    python -m bench.accuracy --sides 1280,800,320   # which Telegram photo size to download
+
+Photos are rendered at 1280x960 and, for smaller sides, downscaled and re-encoded as JPEG the
+way Telegram offers a photo at several sizes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+from PIL import Image
+
+from bench.photos import BASIC, BLANK_CONDITIONS, CONDITIONS, Case, bench_cases
+from model.errors import ImageError
+from model.recognize import Recognizer
+from model.store import load_model
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One case's result: which condition, what was expected and what was read."""
+
+    kind: str
+    condition: str
+    expected: str
+    read: str
+
+
+def resized_jpeg(jpeg: bytes, long_side: int) -> bytes:
+    """Return the photo downscaled to `long_side` and re-encoded, as Telegram's sizes are."""
+    image = Image.open(io.BytesIO(jpeg))
+    if max(image.size) <= long_side:
+        return jpeg
+    image.thumbnail((long_side, long_side), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=87)
+    return out.getvalue()
+
+
+def _run(job: tuple[str, int, int, list[str], int]) -> list[Outcome]:
+    kind, n, seed, conditions, side = job
+    recognizer = Recognizer(load_model())
+    outcomes = []
+    case: Case
+    for case in bench_cases(kind, n, seed, conditions):
+        try:
+            read = recognizer.read(resized_jpeg(case.jpeg, side)).text
+        except ImageError:
+            read = "<error>"
+        outcomes.append(Outcome(kind, case.condition, case.label, read))
+    return outcomes
+
+
+def run(
+    conditions: list[str],
+    n_single: int,
+    n_number: int,
+    n_blank: int,
+    side: int,
+    seed: int,
+    workers: int,
+) -> list[Outcome]:
+    """Render and read every case, split over `workers` processes."""
+    blank_conditions = conditions + [c for c in BLANK_CONDITIONS if c not in conditions]
+    jobs = []
+    for kind, n, conds in (
+        ("single", n_single, conditions),
+        ("number", n_number, conditions),
+        ("blank", n_blank, blank_conditions),
+    ):
+        # One job per condition keeps each job's cases identical whatever the worker count.
+        per = max(1, n // len(conds)) if n else 0
+        jobs += [(kind, per, seed, [c], side) for c in conds if per]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return [o for chunk in pool.map(_run, jobs) for o in chunk]
+
+
+def summary(outcomes: Sequence[Outcome]) -> dict[str, dict[str, dict[str, float]]]:
+    """Accuracy (exact match of the whole string) per kind and condition, plus overall."""
+    table: dict[str, dict[str, list[bool]]] = defaultdict(lambda: defaultdict(list))
+    for o in outcomes:
+        hit = o.read == o.expected
+        table[o.kind][o.condition].append(hit)
+        table[o.kind]["overall"].append(hit)
+    return {
+        kind: {cond: {"accuracy": sum(h) / len(h), "n": len(h)} for cond, h in conds.items()}
+        for kind, conds in table.items()
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run the benchmark and print a table (or JSON)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.accuracy",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--conditions", default="basic", help="basic, all, or names with commas")
+    parser.add_argument("--single", type=int, default=500, help="single-digit photos")
+    parser.add_argument("--numbers", type=int, default=0, help="2-4 digit number photos")
+    parser.add_argument("--blanks", type=int, default=0, help="photos without a digit")
+    parser.add_argument("--sides", default="1280", help="photo long sides to test, e.g. 1280,800")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    if args.conditions == "basic":
+        conditions = list(BASIC)
+    elif args.conditions == "all":
+        conditions = list(CONDITIONS)
+    else:
+        conditions = args.conditions.split(",")
+    results = {}
+    for side in (int(s) for s in args.sides.split(",")):
+        outcomes = run(
+            conditions, args.single, args.numbers, args.blanks, side, args.seed, args.workers
+        )
+        results[side] = summary(outcomes)
+    if args.json:
+        print(json.dumps(results, indent=1))
+        return
+    for side, kinds in results.items():
+        print(f"\nphoto long side {side}px")
+        for kind, conds in kinds.items():
+            print(f"  {kind}:")
+            for cond, fig in sorted(conds.items(), key=lambda kv: kv[0] == "overall"):
+                print(f"    {cond:18s} {fig['accuracy']:7.1%}  (n={fig['n']})")
+
+
+if __name__ == "__main__":
+    main()
