@@ -1,0 +1,179 @@
+"""The `digitbot` command: serve the bot, or use the recognizer from the terminal."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from model.errors import DigitbotError
+
+EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "model" / "examples"
+
+
+def _model_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--model",
+        type=Path,
+        default=os.environ.get("MODEL_PATH") or None,
+        help="model file to use instead of the shipped one (default: $MODEL_PATH)",
+    )
+    parser.add_argument(
+        "--sha256",
+        default=os.environ.get("MODEL_SHA256") or None,
+        help="expected sha256 of --model, as `digitbot train` printed it (default: $MODEL_SHA256)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser for every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="digitbot",
+        description="Read handwritten digits from photos, on Telegram or in the terminal. "
+        "Without a subcommand: serve the bot if TELEGRAM_BOT_TOKEN is set, "
+        "otherwise run an offline demo.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser("serve", help="run the Telegram bot (settings from the environment/.env)")
+    commands.add_parser("demo", help="read the bundled example photos and show the accuracy")
+
+    predict = commands.add_parser("predict", help="read the digits in image files")
+    predict.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
+    predict.add_argument("--json", action="store_true", help="one JSON object per file per line")
+    _model_args(predict)
+
+    evaluate = commands.add_parser("evaluate", help="accuracy on the 797 held-out load_digits")
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    _model_args(evaluate)
+
+    train = commands.add_parser("train", help="train a model (needs the [train] extra)")
+    train.add_argument("--out", type=Path, default=Path("digitbot.joblib"), help="model file")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument(
+        "--ship",
+        action="store_true",
+        help="replace the model shipped in the package (a source checkout) and record its hash",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the process exit code."""
+    args = build_parser().parse_args(argv)
+    command = args.command or ("serve" if os.environ.get("TELEGRAM_BOT_TOKEN") else "demo")
+    try:
+        if command == "serve":
+            from bot.app import serve
+
+            return serve()
+        if command == "demo":
+            return _demo()
+        if command == "predict":
+            return _predict(args.images, args.json, args.model, args.sha256)
+        if command == "evaluate":
+            return _evaluate(args.json, args.model, args.sha256)
+        if command == "train":
+            return _train(args.out, args.seed, args.ship)
+    except DigitbotError as exc:
+        print(f"digitbot: {exc}", file=sys.stderr)
+        return 2
+    raise AssertionError(command)
+
+
+def _recognizer(model: Path | None, sha256: str | None):  # type: ignore[no-untyped-def]
+    from model.recognize import Recognizer
+    from model.store import load_model
+
+    return Recognizer(load_model(model, sha256))
+
+
+def _predict(images: list[Path], as_json: bool, model: Path | None, sha256: str | None) -> int:
+    from model.terminal import reading_text
+
+    recognizer = _recognizer(model, sha256)
+    failed = 0
+    for path in images:
+        try:
+            reading = recognizer.read(path.read_bytes())
+        except (OSError, DigitbotError) as exc:
+            failed += 1
+            message = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            if as_json:
+                print(json.dumps({"file": str(path), "error": message}), flush=True)
+            else:
+                print(f"{path}: error: {message}", file=sys.stderr)
+            continue
+        if as_json:
+            print(
+                json.dumps(
+                    {
+                        "file": str(path),
+                        "digits": reading.text,
+                        "confidences": [round(d.confidence, 4) for d in reading.digits],
+                        "runner_ups": [d.runner_up for d in reading.digits],
+                        "boxes": [list(d.box) for d in reading.digits],
+                        "grids": [d.grid.tolist() for d in reading.digits],
+                    }
+                ),
+                flush=True,
+            )
+        else:
+            print(f"{path}: {reading_text(reading)}\n")
+    return 1 if failed else 0
+
+
+def _evaluate(as_json: bool, model: Path | None, sha256: str | None) -> int:
+    from model.evaluate import evaluate
+    from model.store import load_model
+
+    result = evaluate(load_model(model, sha256))
+    if as_json:
+        print(json.dumps(result.as_json()))
+        return 0
+    print(f"accuracy on load_digits()[1000:] ({result.n} images): {result.accuracy:.4f}\n")
+    print("digit  precision  recall  f1     support")
+    for digit, fig in result.per_class.items():
+        print(
+            f"{digit:>5}  {fig.precision:9.3f}  {fig.recall:6.3f}  {fig.f1:.3f}  {fig.support:7d}"
+        )
+    print("\nconfusion matrix (rows: true digit, columns: predicted)")
+    for digit, row in enumerate(result.confusion):
+        print(f"{digit}: " + " ".join(f"{v:3d}" for v in row))
+    return 0
+
+
+def _train(out: Path, seed: int, ship: bool) -> int:
+    from model.store import SHIPPED_MODEL_PATH, save_model
+    from model.train import TrainingConfig, train
+
+    stored = train(TrainingConfig(seed=seed), progress=lambda m: print(f"… {m}", flush=True))
+    path = SHIPPED_MODEL_PATH if ship else out
+    digest = save_model(stored, path)
+    print(f"wrote {path} ({path.stat().st_size:,} bytes), sha256 {digest}")
+    if ship:
+        shipped = SHIPPED_MODEL_PATH.with_name("shipped.py")
+        shipped.write_text(
+            '"""The sha256 of the model file shipped in this package (written by `digitbot train'
+            ' --ship`)."""\n\n'
+            f'SHIPPED_MODEL_SHA256 = "{digest}"\n'
+        )
+        print(f"recorded the hash in {shipped}")
+    else:
+        print(f"to use it: MODEL_PATH={path.resolve()} MODEL_SHA256={digest}")
+    return 0
+
+
+def _demo() -> int:
+    print("No TELEGRAM_BOT_TOKEN is set, so here is an offline demo instead of the bot.")
+    print("(Put a token from @BotFather in .env and run `digitbot serve` to start the bot.)\n")
+    examples = sorted(EXAMPLES_DIR.glob("*.jpg"))
+    status = _predict(examples, False, None, None) if examples else 0
+    _evaluate(False, None, None)
+    return status
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

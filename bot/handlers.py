@@ -1,0 +1,173 @@
+"""Telegram handlers: parse the update, call the recognition core off the event loop, reply."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+
+from telegram import InputMediaPhoto, Message, PhotoSize, Update
+from telegram.constants import ChatAction
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes
+
+from bot import texts
+from bot.services import DEFAULT_SAMPLES, MAX_SAMPLES, Services
+from bot.settings import Settings
+from model.errors import ImageTooLarge, NotAnImage
+from model.preprocess import WORK_SIDE
+
+logger = logging.getLogger(__name__)
+
+# Telegram offers each photo at several sizes (about 90, 320, 800 and 1280 px on the long
+# side). The analysis runs at WORK_SIDE, so the smallest size at least that large loses nothing.
+PHOTO_LONG_SIDE = WORK_SIDE
+
+
+def _services(context: ContextTypes.DEFAULT_TYPE) -> Services:
+    services: Services = context.bot_data["services"]
+    return services
+
+
+def _settings(context: ContextTypes.DEFAULT_TYPE) -> Settings:
+    settings: Settings = context.bot_data["settings"]
+    return settings
+
+
+def chosen_photo_size(sizes: Sequence[PhotoSize], long_side: int = PHOTO_LONG_SIDE) -> PhotoSize:
+    """Return the smallest photo size whose long side reaches `long_side`, else the largest."""
+    ordered = sorted(sizes, key=lambda size: max(size.width, size.height))
+    for size in ordered:
+        if max(size.width, size.height) >= long_side:
+            return size
+    return ordered[-1]
+
+
+def parse_sample_args(args: Sequence[str]) -> tuple[int | None, int]:
+    """Parse `/sample [digit] [count]`; raises ValueError with bad arguments."""
+    if len(args) > 2:
+        raise ValueError("too many arguments")
+    digit = int(args[0]) if args else None
+    count = int(args[1]) if len(args) == 2 else DEFAULT_SAMPLES
+    if digit is not None and not 0 <= digit <= 9:
+        raise ValueError("digit out of range")
+    if not 1 <= count <= MAX_SAMPLES:
+        raise ValueError("count out of range")
+    return digit, count
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Greet the user and say what to send."""
+    if update.effective_message:
+        await update.effective_message.reply_text(texts.START)
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Explain how to use the bot."""
+    if update.effective_message:
+        await update.effective_message.reply_text(texts.HELP)
+
+
+async def sample(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Send labelled dataset images: a random handful, or only the digit asked for."""
+    message = update.effective_message
+    if message is None:
+        return
+    try:
+        digit, count = parse_sample_args(context.args or [])
+    except ValueError:
+        await message.reply_text(texts.SAMPLE_USAGE.format(max_count=MAX_SAMPLES))
+        return
+    await message.reply_chat_action(ChatAction.UPLOAD_PHOTO)
+    samples = await asyncio.to_thread(_services(context).samples, digit, count)
+    if len(samples) == 1:
+        label, png = samples[0]
+        await message.reply_photo(png, caption=texts.sample_caption(label))
+        return
+    await message.reply_media_group(
+        [InputMediaPhoto(png, caption=texts.sample_caption(label)) for label, png in samples]
+    )
+
+
+async def accuracy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Report the cached held-out accuracy with a confusion-matrix picture."""
+    if update.effective_message is None:
+        return
+    services = _services(context)
+    await update.effective_message.reply_photo(
+        services.accuracy_png, caption=texts.accuracy_text(services.evaluation)
+    )
+
+
+async def photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Read the digits in a photo."""
+    message = update.effective_message
+    if message is None or not message.photo:
+        return
+    await _answer_image(message, context, chosen_photo_size(message.photo).file_id)
+
+
+async def image_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Read the digits in an image sent as a file, refusing files over the limit unread."""
+    message = update.effective_message
+    if message is None or message.document is None:
+        return
+    limit = _settings(context).max_file_bytes
+    size = message.document.file_size or 0
+    if size > limit:
+        await message.reply_text(
+            texts.FILE_TOO_LARGE.format(size_mb=size / 2**20, limit_mb=limit // 2**20)
+        )
+        return
+    await _answer_image(message, context, message.document.file_id)
+
+
+async def _answer_image(message: Message, context: ContextTypes.DEFAULT_TYPE, file_id: str) -> None:
+    await message.reply_chat_action(ChatAction.UPLOAD_PHOTO)
+    try:
+        telegram_file = await context.bot.get_file(file_id)
+        data = bytes(await telegram_file.download_as_bytearray())
+    except TelegramError as exc:
+        logger.warning("could not download a file: %s", exc)
+        await message.reply_text(texts.DOWNLOAD_FAILED)
+        return
+    try:
+        reading, preview = await asyncio.to_thread(_services(context).read, data)
+    except NotAnImage:
+        await message.reply_text(texts.NOT_AN_IMAGE)
+        return
+    except ImageTooLarge:
+        await message.reply_text(texts.IMAGE_TOO_LARGE)
+        return
+    if preview is None:
+        await message.reply_text(texts.NO_DIGIT)
+        return
+    await message.reply_photo(preview, caption=texts.reading_caption(reading))
+
+
+async def unsupported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Tell the user which kinds of message the bot reads."""
+    if update.effective_message:
+        await update.effective_message.reply_text(texts.UNSUPPORTED)
+
+
+async def text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Point a user who typed text at photos."""
+    if update.effective_message:
+        await update.effective_message.reply_text(texts.TEXT_HINT)
+
+
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Answer a command the bot does not have."""
+    if update.effective_message:
+        await update.effective_message.reply_text(texts.UNKNOWN_COMMAND)
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the failure with its traceback and tell the user, without details."""
+    logger.error("error while handling an update", exc_info=context.error)
+    if isinstance(update, Update) and update.effective_message:
+        try:
+            await update.effective_message.reply_text(texts.ERROR)
+        except TelegramError:
+            logger.warning("could not tell the user about the error")

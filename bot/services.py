@@ -1,0 +1,63 @@
+"""The domain services the handlers use, created once at start-up and kept in `bot_data`."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from bot import texts
+from model.data import train_digits
+from model.evaluate import Evaluation, evaluate
+from model.recognize import Reading, Recognizer
+from model.render import confusion_png, preview_png, sample_png
+from model.store import load_model
+
+DEFAULT_SAMPLES = 5
+MAX_SAMPLES = 10  # one Telegram album holds at most 10 photos
+
+
+@dataclass
+class Services:
+    """Recognition, the dataset samples and the cached held-out evaluation."""
+
+    recognizer: Recognizer
+    sample_grids: np.ndarray  # (n, 8, 8) of load_digits' training part
+    sample_labels: np.ndarray
+    evaluation: Evaluation
+    accuracy_png: bytes
+    rng: random.Random = field(default_factory=random.Random)
+
+    @classmethod
+    def create(cls, model_path: Path | None = None, model_sha256: str | None = None) -> Services:
+        """Load the model and compute the held-out evaluation once."""
+        estimator = load_model(model_path, model_sha256)
+        evaluation = evaluate(estimator)
+        grids, labels = train_digits()
+        return cls(
+            recognizer=Recognizer(estimator),
+            sample_grids=grids,
+            sample_labels=labels,
+            evaluation=evaluation,
+            accuracy_png=confusion_png(evaluation.confusion, texts.confusion_title(evaluation)),
+        )
+
+    def read(self, data: bytes) -> tuple[Reading, bytes | None]:
+        """Read the digits in image bytes; return the reading and its preview PNG (if any)."""
+        reading = self.recognizer.read(data)
+        return reading, preview_png(reading.digits) if reading.digits else None
+
+    def samples(self, digit: int | None, count: int) -> list[tuple[int, bytes]]:
+        """Pick `count` random training images (of `digit`, if given) as (label, PNG)."""
+        everything = np.arange(len(self.sample_labels))
+        pool = everything if digit is None else everything[self.sample_labels == digit]
+        chosen = self.rng.sample([int(i) for i in pool], min(count, len(pool)))
+        return [
+            (
+                int(self.sample_labels[i]),
+                sample_png(self.sample_grids[i], int(self.sample_labels[i])),
+            )
+            for i in chosen
+        ]

@@ -1,0 +1,138 @@
+"""The bot's settings: read once from the environment and an optional `.env` file, validated."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+TOKEN_SHAPE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
+SECRET_SHAPE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+# Telegram lets bots download files up to 20 MB; a bigger one cannot even be fetched.
+TELEGRAM_DOWNLOAD_LIMIT = 20 * 1024 * 1024
+
+
+class SettingsError(ValueError):
+    """A setting is missing or has a bad value; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the bot is configured with. The token and secret never appear in repr()."""
+
+    token: str = field(repr=False)
+    api_url: str = "https://api.telegram.org"
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook_url: str | None = None
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = 8443
+    webhook_secret: str | None = field(default=None, repr=False)
+    log_level: str = "INFO"
+    model_path: Path | None = None
+    model_sha256: str | None = None
+    max_file_bytes: int = 10 * 1024 * 1024
+
+    @property
+    def webhook_path(self) -> str:
+        """The path part of the webhook URL, where the bot listens."""
+        return urlsplit(self.webhook_url or "").path.lstrip("/")
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")
+    ) -> Settings:
+        """Build settings from `environ` (default: os.environ) over the values in `env_file`."""
+        values = dict(read_env_file(env_file)) if env_file is not None else {}
+        values.update(os.environ if environ is None else environ)
+        return cls._from_values(values)
+
+    @classmethod
+    def _from_values(cls, values: Mapping[str, str]) -> Settings:
+        def get(name: str) -> str | None:
+            value = values.get(name, "").strip()
+            return value or None
+
+        token = get("TELEGRAM_BOT_TOKEN")
+        if token is None:
+            raise SettingsError(
+                "TELEGRAM_BOT_TOKEN is not set: get a token from @BotFather and put it in .env"
+            )
+        if not TOKEN_SHAPE.match(token):
+            raise SettingsError(
+                "TELEGRAM_BOT_TOKEN does not look like a bot token (digits, a colon, then letters)"
+            )
+        api_url = (get("TELEGRAM_API_URL") or cls.api_url).rstrip("/")
+        if urlsplit(api_url).scheme not in ("http", "https") or not urlsplit(api_url).netloc:
+            raise SettingsError(f"TELEGRAM_API_URL must be an http(s) URL, not {api_url!r}")
+        webhook_url = get("WEBHOOK_URL")
+        mode: Literal["polling", "webhook"] = "webhook" if webhook_url else "polling"
+        secret = get("WEBHOOK_SECRET")
+        if webhook_url:
+            if urlsplit(webhook_url).scheme != "https":
+                raise SettingsError("WEBHOOK_URL must be an https:// URL (Telegram requires it)")
+            if secret is None:
+                raise SettingsError(
+                    "WEBHOOK_SECRET is not set: webhook mode needs a secret that Telegram echoes "
+                    "(1-256 characters A-Z, a-z, 0-9, _ and -)"
+                )
+        if secret is not None and not SECRET_SHAPE.match(secret):
+            raise SettingsError("WEBHOOK_SECRET may only use A-Z, a-z, 0-9, _ and - (1-256 long)")
+        log_level = (get("LOG_LEVEL") or "INFO").upper()
+        if log_level not in LOG_LEVELS:
+            raise SettingsError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
+        model_path = get("MODEL_PATH")
+        model_sha256 = get("MODEL_SHA256")
+        if model_path and not model_sha256:
+            raise SettingsError("MODEL_PATH is set but MODEL_SHA256 is not: give the model's hash")
+        return cls(
+            token=token,
+            api_url=api_url,
+            mode=mode,
+            webhook_url=webhook_url,
+            webhook_listen=get("WEBHOOK_LISTEN") or cls.webhook_listen,
+            webhook_port=_int(get("WEBHOOK_PORT"), "WEBHOOK_PORT", cls.webhook_port, 1, 65535),
+            webhook_secret=secret,
+            log_level=log_level,
+            model_path=Path(model_path) if model_path else None,
+            model_sha256=model_sha256,
+            max_file_bytes=_int(
+                get("MAX_FILE_MB"), "MAX_FILE_MB", cls.max_file_bytes // 2**20, 1, 20
+            )
+            * 2**20,
+        )
+
+
+def _int(raw: str | None, name: str, default: int, low: int, high: int) -> int:
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must be between {low} and {high}, not {value}")
+    return value
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """Parse KEY=VALUE lines (comments, blank lines, `export` and quotes allowed)."""
+    if not path.is_file():
+        return {}
+    values = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.removeprefix("export ").partition("=")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        else:
+            value = value.split(" #", 1)[0].strip()
+        values[key.strip()] = value
+    return values
