@@ -9,6 +9,7 @@ through the same steps, so this module reproduces them and is used for training 
 from __future__ import annotations
 
 import io
+import itertools
 import math
 import warnings
 from dataclasses import dataclass
@@ -27,6 +28,8 @@ MAX_PIXELS = 64_000_000
 # is then still about 50 px tall, enough for the 32x32 normalization.
 WORK_SIDE = 640
 MIN_WORK_SIDE = 96
+# Digits shorter than this (in analysis pixels) are measured again at full resolution.
+DETAIL_BELOW = 64
 
 # NIST's box: width 20 and height 32, centred in 32x32; ink-pixel count kept in [256, 412].
 BOX_W, BOX_H, FRAME = 20, 32, 32
@@ -114,35 +117,57 @@ def ink_map(grey: np.ndarray) -> np.ndarray:
     Light ink on dark paper is recognised and inverted. The paper is estimated by a
     morphological closing, which follows gradients and keeps the edges of hard shadows.
     """
-    if _ink_is_light(grey):
+    return _ink_layers(grey).ink
+
+
+@dataclass(frozen=True)
+class _InkLayers:
+    ink: np.ndarray
+    paper: np.ndarray  # paper brightness, in the polarity the ink was measured in
+    floor: float  # the contrast of bare paper (noise, texture), taken off the ink
+    inverted: bool
+
+
+def _ink_layers(grey: np.ndarray) -> _InkLayers:
+    inverted = _ink_is_light(grey)
+    if inverted:
         grey = 1.0 - grey
     paper = _paper_brightness(grey)
-    ink = (paper - grey) / np.maximum(paper, 0.05)
-    return np.clip(ink, 0.0, 1.0).astype(np.float32)
+    contrast = (paper - grey) / np.maximum(paper, 0.05)
+    # Most pixels are paper: their contrast is sensor noise and paper texture. Take that floor
+    # off, so the paper around a stroke does not count as faint ink.
+    sample = contrast[::4, ::4]
+    median = float(np.median(sample))
+    spread = 1.4826 * float(np.median(np.abs(sample - median)))
+    floor = min(median + 3.0 * spread, 0.5)
+    return _InkLayers(_floored(contrast, floor), paper, floor, inverted)
 
 
-def _block_view(image: np.ndarray, block: int) -> np.ndarray:
-    h, w = image.shape
-    hb, wb = h // block, w // block
-    return image[: hb * block, : wb * block].reshape(hb, block, wb, block)
+def _floored(contrast: np.ndarray, floor: float) -> np.ndarray:
+    return np.clip((contrast - floor) / (1.0 - floor), 0.0, 1.0).astype(np.float32)
+
+
+def _block_means(image: np.ndarray, block: int) -> np.ndarray:
+    """Average `block` x `block` tiles (PIL's reduce: far faster than a numpy reshape-mean)."""
+    reduced = Image.fromarray(image.astype(np.float32, copy=False), "F").reduce(block)
+    return np.asarray(reduced)
 
 
 def _ink_is_light(grey: np.ndarray) -> bool:
-    block = max(1, min(grey.shape) // 24)
-    coarse = np.median(_block_view(grey, block), axis=(1, 3)) if block > 1 else grey
-    background = np.asarray(
-        Image.fromarray(coarse.astype(np.float32), "F").resize(
-            (grey.shape[1], grey.shape[0]), Image.Resampling.BILINEAR
-        )
-    )
-    low, high = np.percentile(grey - background, [0.5, 99.5])
-    return bool(high > -low * 1.5 and high > 0.15)
+    # Dark ink on light paper is the rule; only a clearly dark picture whose few outliers are
+    # bright (chalk on a board, white digits on black) counts as light ink. A dim photo of
+    # paper stays dark ink: its darkest pixels still stand out below the paper.
+    sample = grey[::2, ::2]
+    low, median, high = np.percentile(sample, [0.5, 50, 99.5])
+    return bool(median < 0.4 and high - median > 0.3 and median - low < 0.5 * (high - median))
 
 
 def _paper_brightness(grey: np.ndarray) -> np.ndarray:
     block = max(1, max(grey.shape) // 160)
-    coarse = _block_view(grey, block).max(axis=(1, 3)) if block > 1 else grey
-    size = max(3, round(max(coarse.shape) / 12) | 1)
+    # Block means rather than maxima: a maximum would pick the noise's bright peaks.
+    coarse = _block_means(grey, block) if block > 1 else grey
+    # Wider than the thickest marker stroke, or its inside would be taken for paper.
+    size = max(3, round(min(coarse.shape) / 4) | 1)
     closed = ndimage.minimum_filter(ndimage.maximum_filter(coarse, size), size)
     return np.asarray(
         Image.fromarray(closed.astype(np.float32), "F").resize(
@@ -169,60 +194,106 @@ def digit_boxes(mask: np.ndarray) -> list[tuple[Box, np.ndarray]]:
     """Group ink into digits, left to right: each digit's box and its own ink pixels.
 
     Specks, paper edges and fingers at the border of the frame are dropped; pieces of one
-    digit that lie above each other (the flag of a 5, a broken stroke) are joined.
+    digit (the flag of a 5, a broken stroke) are joined; digits that touch are cut apart.
     """
-    h, w = mask.shape
     labels, count = ndimage.label(mask, structure=np.ones((3, 3), bool))
     if count == 0:
         return []
-    slices = ndimage.find_objects(labels)
-    areas = np.bincount(labels.ravel(), minlength=count + 1)
-    pieces: list[tuple[Box, list[int]]] = []
-    for index, sl in enumerate(slices, start=1):
-        y0, y1, x0, x1 = sl[0].start, sl[0].stop, sl[1].start, sl[1].stop
-        pieces.append(((x0, y0, x1, y1), [index]))
-    tallest = max(b[3] - b[1] for b, _ in pieces)
-    min_side = min(h, w)
-
-    def plausible(box: Box, index: int) -> bool:
-        x0, y0, x1, y1 = box
-        bw, bh = x1 - x0, y1 - y0
-        if bh < max(6, 0.02 * min_side) and bw < max(6, 0.02 * min_side):
-            return False
-        touches = x0 == 0 or y0 == 0 or x1 == w or y1 == h
-        if touches:
-            fill = areas[index] / (bw * bh)
-            spans = bw > 0.9 * w or bh > 0.9 * h
-            if spans or fill > 0.45:
-                return False
-        return bh >= 0.25 * tallest or bw >= 0.25 * tallest
-
-    kept = [(box, idx) for box, idx in pieces if plausible(box, idx[0])]
-    kept.sort(key=lambda item: item[0][0])
-    merged: list[tuple[Box, list[int]]] = []
-    for box, idx in kept:
-        if merged and _same_digit(merged[-1][0], box):
-            prev_box, prev_idx = merged[-1]
-            merged[-1] = (_union(prev_box, box), prev_idx + idx)
-        else:
-            merged.append((box, idx))
-    if not merged:
+    areas = np.bincount(labels.ravel())
+    pieces = [
+        (index, (sl[1].start, sl[0].start, sl[1].stop, sl[0].stop))
+        for index, sl in enumerate(ndimage.find_objects(labels), start=1)
+    ]
+    pieces = [(i, box) for i, box in pieces if not _border_junk(box, areas[i], mask.shape)]
+    if not pieces:
         return []
-    tallest = max(b[3] - b[1] for b, _ in merged)
-    result = []
-    for box, idx in merged:
-        if box[3] - box[1] < 0.4 * tallest:
+    tallest = max(box[3] - box[1] for _, box in pieces)
+    pieces = [(i, box) for i, box in pieces if _side(box) >= max(3, 0.2 * tallest)]
+    pieces = sorted(pieces, key=lambda p: -areas[p[0]])[:MAX_PIECES]
+    groups = _grouped(pieces, tallest)
+    tallest = max(box[3] - box[1] for box, _ in groups)
+    found = []
+    for box, indices in sorted(groups, key=lambda g: g[0][0]):
+        if box[3] - box[1] < 0.45 * tallest:
             continue
         x0, y0, x1, y1 = box
-        own = np.isin(labels[y0:y1, x0:x1], idx)
-        result.append((box, own))
-    return result
+        found += _split_touching(box, np.isin(labels[y0:y1, x0:x1], indices))
+    return found
 
 
-def _same_digit(a: Box, b: Box) -> bool:
-    overlap = min(a[2], b[2]) - max(a[0], b[0])
-    narrower = min(a[2] - a[0], b[2] - b[0])
-    return overlap > 0.5 * narrower
+MAX_PIECES = 200
+
+
+def _side(box: Box) -> int:
+    return max(box[2] - box[0], box[3] - box[1])
+
+
+def _border_junk(box: Box, area: int, shape: tuple[int, ...]) -> bool:
+    """A paper edge, a finger or a table at the frame's border: touches it and is solid or huge."""
+    h, w = shape
+    x0, y0, x1, y1 = box
+    if not (x0 == 0 or y0 == 0 or x1 == w or y1 == h):
+        return False
+    bw, bh = x1 - x0, y1 - y0
+    return bw > 0.9 * w or bh > 0.9 * h or area / (bw * bh) > 0.45
+
+
+def _grouped(pieces: list[tuple[int, Box]], tallest: int) -> list[tuple[Box, list[int]]]:
+    """Join pieces stacked above each other or separated by a gap far thinner than a digit."""
+    parent = list(range(len(pieces)))
+
+    def root(k: int) -> int:
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    near = 0.06 * tallest
+    for a in range(len(pieces)):
+        for b in range(a + 1, len(pieces)):
+            (ax0, ay0, ax1, ay1), (bx0, by0, bx1, by1) = pieces[a][1], pieces[b][1]
+            overlap = min(ax1, bx1) - max(ax0, bx0)
+            stacked = overlap > 0.5 * min(ax1 - ax0, bx1 - bx0)
+            gap = max(bx0 - ax1, ax0 - bx1, by0 - ay1, ay0 - by1)
+            if stacked or gap < near:
+                parent[root(a)] = root(b)
+    groups: dict[int, tuple[Box, list[int]]] = {}
+    for k, (index, box) in enumerate(pieces):
+        top = root(k)
+        if top in groups:
+            old_box, indices = groups[top]
+            groups[top] = (_union(old_box, box), [*indices, index])
+        else:
+            groups[top] = (box, [index])
+    return list(groups.values())
+
+
+def _split_touching(box: Box, own: np.ndarray) -> list[tuple[Box, np.ndarray]]:
+    """Cut a group much wider than tall into digits, at the thinnest ink between them."""
+    x0, y0, x1, y1 = box
+    width, height = x1 - x0, y1 - y0
+    # Handwritten digits can be wide (a 2 with a long tail is 1.5 times as wide as tall), so
+    # only a group wider than any one digit is cut.
+    count = round(width / (0.75 * height))
+    if width <= 1.8 * height or count < 2:
+        return [(box, own)]
+    profile = ndimage.uniform_filter1d(own.sum(axis=0).astype(np.float64), 3)
+    cuts = [0]
+    for k in range(1, count):
+        expected = k * width / count
+        lo, hi = int(expected - 0.25 * width / count), int(expected + 0.25 * width / count)
+        cuts.append(lo + int(np.argmin(profile[lo:hi])))
+    cuts.append(width)
+    parts = []
+    for a, b in itertools.pairwise(cuts):
+        part = own[:, a:b]
+        rows = np.flatnonzero(part.any(axis=1))
+        cols = np.flatnonzero(part.any(axis=0))
+        if rows.size == 0:
+            continue
+        r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+        parts.append(((x0 + a + c0, y0 + r0, x0 + a + c1, y0 + r1), part[r0:r1, c0:c1]))
+    return parts
 
 
 def _union(a: Box, b: Box) -> Box:
@@ -258,7 +329,13 @@ def to_optdigits_grid(ink: np.ndarray) -> np.ndarray:
 
     The caller passes the ink of exactly one digit; slant is corrected here.
     """
-    frame = to_frame(deslanted(np.asarray(ink, dtype=np.float32)))
+    ink = np.asarray(ink, dtype=np.float32)
+    if ink.shape[0] > 2 * FRAME:
+        # Twice the frame's resolution is plenty for the 32x32 bitmap, and much cheaper.
+        h, w = ink.shape
+        size = (max(1, round(w * 2 * FRAME / h)), 2 * FRAME)
+        ink = np.asarray(Image.fromarray(ink, "F").resize(size, Image.Resampling.BILINEAR))
+    frame = to_frame(deslanted(ink))
     return frame.reshape(8, 4, 8, 4).sum(axis=(1, 3)).astype(np.int64)
 
 
@@ -309,20 +386,56 @@ def _stroke_normalized(scaled: np.ndarray) -> np.ndarray:
     return bitmap
 
 
+def _half(grey: np.ndarray) -> np.ndarray:
+    """Halve the resolution by averaging 2x2 blocks."""
+    return _block_means(grey, 2)
+
+
+def _detail_ink(
+    grey: np.ndarray, layers: _InkLayers, box: Box, own: np.ndarray, scale: int
+) -> np.ndarray:
+    """Measure a small digit's ink again at `scale` times the analysis resolution."""
+    x0, y0, x1, y1 = box
+    region = grey[y0 * scale : y1 * scale, x0 * scale : x1 * scale]
+    if layers.inverted:
+        region = 1.0 - region
+    paper = np.asarray(
+        Image.fromarray(layers.paper[y0:y1, x0:x1].astype(np.float32), "F").resize(
+            (region.shape[1], region.shape[0]), Image.Resampling.BILINEAR
+        )
+    )
+    ink = _floored((paper - region) / np.maximum(paper, 0.05), layers.floor)
+    near = np.repeat(np.repeat(ndimage.binary_dilation(own), scale, axis=0), scale, axis=1)
+    return np.where(near[: ink.shape[0], : ink.shape[1]], ink, 0.0)
+
+
 def digit_images(data: bytes, work_side: int = WORK_SIDE) -> list[DigitImage]:
     """Read image bytes and return each digit found, left to right; [] when there is none."""
     grey, factor = decode_grey(data, work_side)
-    ink = ink_map(grey)
-    mask = ink_mask(ink)
+    # Digits are found at half the decoded resolution; a digit too small to normalize well
+    # from there is measured again at full resolution.
+    scale = 2 if min(grey.shape) >= 2 * MIN_WORK_SIDE else 1
+    analysis = _half(grey) if scale == 2 else grey
+    layers = _ink_layers(analysis)
     found = []
-    for (x0, y0, x1, y1), own in digit_boxes(mask):
-        crop = np.where(ndimage.binary_dilation(own, iterations=2), ink[y0:y1, x0:x1], 0.0)
-        grid = to_optdigits_grid(crop)
-        box = (
-            math.floor(x0 * factor),
-            math.floor(y0 * factor),
-            math.ceil(x1 * factor),
-            math.ceil(y1 * factor),
+    for box, own in digit_boxes(ink_mask(layers.ink)):
+        x0, y0, x1, y1 = box
+        if scale > 1 and y1 - y0 < DETAIL_BELOW:
+            crop = _detail_ink(grey, layers, box, own, scale)
+        else:
+            near = ndimage.binary_dilation(own, iterations=2)
+            crop = np.where(near, layers.ink[y0:y1, x0:x1], 0.0)
+        to_original = factor * scale
+        found.append(
+            DigitImage(
+                grid=to_optdigits_grid(crop),
+                box=(
+                    math.floor(x0 * to_original),
+                    math.floor(y0 * to_original),
+                    math.ceil(x1 * to_original),
+                    math.ceil(y1 * to_original),
+                ),
+                ink=crop.astype(np.float32),
+            )
         )
-        found.append(DigitImage(grid=grid, box=box, ink=crop.astype(np.float32)))
     return found

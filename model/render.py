@@ -27,7 +27,8 @@ def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
 
 def _png(image: Image.Image) -> bytes:
     buffer = io.BytesIO()
-    image.save(buffer, "PNG", optimize=False, compress_level=6)
+    # Fast compression: the pictures are small and answering quickly matters more.
+    image.save(buffer, "PNG", compress_level=1)
     return buffer.getvalue()
 
 
