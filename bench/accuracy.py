@@ -22,8 +22,7 @@ from PIL import Image
 
 from bench.photos import BASIC, BLANK_CONDITIONS, CONDITIONS, Case, bench_cases
 from model.errors import ImageError
-from model.recognize import Recognizer
-from model.store import load_model
+from model.recognize import load_recognizer
 
 
 @dataclass(frozen=True)
@@ -49,7 +48,7 @@ def resized_jpeg(jpeg: bytes, long_side: int) -> bytes:
 
 def _run(job: tuple[str, int, int, list[str], int]) -> list[Outcome]:
     kind, n, seed, conditions, side = job
-    recognizer = Recognizer(load_model())
+    recognizer = load_recognizer()
     outcomes = []
     case: Case
     for case in bench_cases(kind, n, seed, conditions):

@@ -18,7 +18,7 @@ from threadpoolctl import threadpool_limits
 from bench.photos import BASIC, bench_cases
 from model.recognize import Recognizer
 from model.render import preview_png
-from model.store import load_model
+from model.store import load_stored_model
 
 
 def timings(photos: Sequence[bytes], work: Callable[[bytes], object], repeat: int) -> list[float]:
@@ -47,9 +47,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs per photo, best kept")
     args = parser.parse_args(argv)
     photos = [case.jpeg for case in bench_cases("single", args.n, seed=7, conditions=BASIC)]
-    estimator = load_model()
-    fast = Recognizer(estimator)
-    baseline = Recognizer(estimator, work_side=1280)
+    stored = load_stored_model()
+    fast = Recognizer(stored.estimator, stored.verifier)
+    baseline = Recognizer(stored.estimator, stored.verifier, work_side=1280)
 
     def with_preview(photo: bytes) -> None:
         reading = fast.read(photo)

@@ -17,6 +17,8 @@ def varied_glyph(glyph: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     ink = np.pad(glyph.astype(np.float32), 4)
     angle = rng.uniform(-15.0, 15.0)
     ink = ndimage.rotate(ink, angle, reshape=False, order=1)
+    if rng.random() < ELASTIC_SHARE:
+        ink = elastic(ink, rng)
     stroke = rng.random()
     if stroke < 0.25:
         ink = ndimage.grey_dilation(ink, size=(2, 2))
@@ -27,11 +29,30 @@ def varied_glyph(glyph: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.clip(ink, 0.0, 1.0)
 
 
+ELASTIC_SHARE = 0.7
+# Milder on load_digits' images: upsampled from 8x8, they have little detail to distort.
+EIGHT_BY_EIGHT_ALPHA = 20.0
+
+
+def elastic(
+    ink: np.ndarray, rng: np.random.Generator, alpha: float = 34.0, sigma: float = 4.0
+) -> np.ndarray:
+    """Distort like a different hand would (Simard et al.'s elastic distortion for MNIST)."""
+    h, w = ink.shape
+    dy = ndimage.gaussian_filter(rng.uniform(-1, 1, (h, w)), sigma) * alpha
+    dx = ndimage.gaussian_filter(rng.uniform(-1, 1, (h, w)), sigma) * alpha
+    ys, xs = np.indices((h, w), dtype=np.float64)
+    return ndimage.map_coordinates(ink, [ys + dy, xs + dx], order=1, mode="constant")
+
+
 def upsampled_grid(grid: np.ndarray) -> np.ndarray:
     """Return an 8x8 grid (0..16) as smooth 40x40 ink, so it can be varied like a glyph."""
     return ndimage.zoom(np.pad(grid.astype(np.float32) / 16.0, 1), 4, order=1)
 
 
 def varied_grid_ink(grid: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Return a slightly rotated version of an 8x8 training grid as ink, for renormalization."""
-    return ndimage.rotate(upsampled_grid(grid), rng.uniform(-10.0, 10.0), reshape=False, order=1)
+    """Return a slightly rotated, often distorted 8x8 training grid as ink, to renormalize."""
+    ink = ndimage.rotate(upsampled_grid(grid), rng.uniform(-10.0, 10.0), reshape=False, order=1)
+    if rng.random() < ELASTIC_SHARE:
+        ink = elastic(ink, rng, alpha=EIGHT_BY_EIGHT_ALPHA, sigma=5.0)
+    return ink

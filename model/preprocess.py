@@ -51,6 +51,7 @@ class DigitImage:
     grid: np.ndarray  # (8, 8) int64, values 0..16
     box: Box  # x0, y0, x1, y1 in the (EXIF-rotated) original image's pixels
     ink: np.ndarray  # the digit's ink crop, float32 0..1, at analysis resolution
+    aspect: float  # width / height of the deslanted ink
 
 
 def decode_grey(data: bytes, work_side: int = WORK_SIDE) -> tuple[np.ndarray, float]:
@@ -163,7 +164,7 @@ def _ink_is_light(grey: np.ndarray) -> bool:
 
 
 def _paper_brightness(grey: np.ndarray) -> np.ndarray:
-    block = max(1, max(grey.shape) // 160)
+    block = max(1, max(grey.shape) // 80)
     # Block means rather than maxima: a maximum would pick the noise's bright peaks.
     coarse = _block_means(grey, block) if block > 1 else grey
     # Wider than the thickest marker stroke, or its inside would be taken for paper.
@@ -176,48 +177,51 @@ def _paper_brightness(grey: np.ndarray) -> np.ndarray:
     )
 
 
-def ink_mask(ink: np.ndarray) -> np.ndarray:
-    """Return the pixels that are ink, by hysteresis relative to the strongest ink present."""
+def ink_labels(ink: np.ndarray) -> np.ndarray:
+    """Label connected strokes of ink (0 is paper), by hysteresis relative to the strongest ink.
+
+    A stroke is every connected pixel at least WEAK_INK_FRACTION as dark as typical strong ink,
+    provided it holds some strong ink: faint printed lines and paper texture never do.
+    """
     strong = ink >= STRONG_INK
     if not strong.any():
-        return strong
+        return np.zeros(ink.shape, np.int32)
     level = float(np.percentile(ink[strong], 90))
     weak = ink >= max(MIN_WEAK_INK, WEAK_INK_FRACTION * level)
     labels, count = ndimage.label(weak, structure=np.ones((3, 3), bool))
     keep = np.zeros(count + 1, bool)
     keep[np.unique(labels[strong])] = True
     keep[0] = False
-    return keep[labels]
+    return np.where(keep[labels], labels, 0)
 
 
-def digit_boxes(mask: np.ndarray) -> list[tuple[Box, np.ndarray]]:
-    """Group ink into digits, left to right: each digit's box and its own ink pixels.
+def digit_boxes(labels: np.ndarray) -> list[tuple[Box, np.ndarray]]:
+    """Group ink into digit-sized groups, left to right: each box and its own ink pixels.
 
     Specks, paper edges and fingers at the border of the frame are dropped; pieces of one
-    digit (the flag of a 5, a broken stroke) are joined; digits that touch are cut apart.
+    digit (the flag of a 5, a broken stroke) are joined. Digits that touch stay one group;
+    `digit_counts` and `cut_apart` propose how to cut it.
     """
-    labels, count = ndimage.label(mask, structure=np.ones((3, 3), bool))
-    if count == 0:
-        return []
     areas = np.bincount(labels.ravel())
     pieces = [
         (index, (sl[1].start, sl[0].start, sl[1].stop, sl[0].stop))
         for index, sl in enumerate(ndimage.find_objects(labels), start=1)
+        if sl is not None
     ]
-    pieces = [(i, box) for i, box in pieces if not _border_junk(box, areas[i], mask.shape)]
+    pieces = [(i, box) for i, box in pieces if not _border_junk(box, areas[i], labels.shape)]
     if not pieces:
         return []
     tallest = max(box[3] - box[1] for _, box in pieces)
     pieces = [(i, box) for i, box in pieces if _side(box) >= max(3, 0.2 * tallest)]
     pieces = sorted(pieces, key=lambda p: -areas[p[0]])[:MAX_PIECES]
     groups = _grouped(pieces, tallest)
+    if not groups:
+        return []
     tallest = max(box[3] - box[1] for box, _ in groups)
     found = []
-    for box, indices in sorted(groups, key=lambda g: g[0][0]):
-        if box[3] - box[1] < 0.45 * tallest:
-            continue
-        x0, y0, x1, y1 = box
-        found += _split_touching(box, np.isin(labels[y0:y1, x0:x1], indices))
+    for (x0, y0, x1, y1), indices in sorted(groups, key=lambda g: g[0][0]):
+        if y1 - y0 >= 0.45 * tallest:
+            found.append(((x0, y0, x1, y1), np.isin(labels[y0:y1, x0:x1], indices)))
     return found
 
 
@@ -268,20 +272,36 @@ def _grouped(pieces: list[tuple[int, Box]], tallest: int) -> list[tuple[Box, lis
     return list(groups.values())
 
 
-def _split_touching(box: Box, own: np.ndarray) -> list[tuple[Box, np.ndarray]]:
-    """Cut a group much wider than tall into digits, at the thinnest ink between them."""
-    x0, y0, x1, y1 = box
-    width, height = x1 - x0, y1 - y0
-    # Handwritten digits can be wide (a 2 with a long tail is 1.5 times as wide as tall), so
-    # only a group wider than any one digit is cut.
-    count = round(width / (0.75 * height))
-    if width <= 1.8 * height or count < 2:
+def digit_counts(box: Box) -> list[int]:
+    """How many digits a group of this shape may hold, the likeliest first.
+
+    One handwritten digit can be 1.5 times as wide as tall (a 2 with a long tail), and a
+    narrow 1 beside another digit is barely wider than one, so shape alone rarely decides:
+    the recognizer reads each option and keeps the most convincing.
+    """
+    width, height = box[2] - box[0], box[3] - box[1]
+    ratio = width / height
+    likeliest = 1 if ratio <= 1.5 else max(2, round(ratio / 0.8))
+    counts = [c for c in (1, 2, 3, 4) if (c == 1 or 0.45 * c - 0.1 < ratio) and ratio < 1.9 * c]
+    return sorted(counts, key=lambda c: (abs(c - likeliest), c))
+
+
+def cut_apart(box: Box, own: np.ndarray, count: int) -> list[tuple[Box, np.ndarray]]:
+    """Cut a group into `count` digits at the thinnest ink near even spacing."""
+    if count == 1:
+        return [(box, own)]
+    x0, y0, _, _ = box
+    width = own.shape[1]
+    if width < 3 * count:
         return [(box, own)]
     profile = ndimage.uniform_filter1d(own.sum(axis=0).astype(np.float64), 3)
     cuts = [0]
     for k in range(1, count):
         expected = k * width / count
-        lo, hi = int(expected - 0.25 * width / count), int(expected + 0.25 * width / count)
+        lo = max(cuts[-1] + 1, int(expected - 0.3 * width / count))
+        hi = min(width - 1, max(lo + 1, int(expected + 0.3 * width / count)))
+        if lo >= hi:
+            return [(box, own)]
         cuts.append(lo + int(np.argmin(profile[lo:hi])))
     cuts.append(width)
     parts = []
@@ -329,21 +349,30 @@ def to_optdigits_grid(ink: np.ndarray) -> np.ndarray:
 
     The caller passes the ink of exactly one digit; slant is corrected here.
     """
+    return optdigits_grid_and_aspect(ink)[0]
+
+
+def optdigits_grid_and_aspect(ink: np.ndarray) -> tuple[np.ndarray, float]:
+    """Return the 8x8 grid of one digit's ink and the width/height of its deslanted ink.
+
+    The aspect ratio is what the normalization throws away (every digit is stretched to the
+    same box), and what tells a single digit from two squeezed together.
+    """
     ink = np.asarray(ink, dtype=np.float32)
     if ink.shape[0] > 2 * FRAME:
         # Twice the frame's resolution is plenty for the 32x32 bitmap, and much cheaper.
         h, w = ink.shape
         size = (max(1, round(w * 2 * FRAME / h)), 2 * FRAME)
         ink = np.asarray(Image.fromarray(ink, "F").resize(size, Image.Resampling.BILINEAR))
-    frame = to_frame(deslanted(ink))
-    return frame.reshape(8, 4, 8, 4).sum(axis=(1, 3)).astype(np.int64)
+    frame, aspect = frame_and_aspect(deslanted(ink))
+    return frame.reshape(8, 4, 8, 4).sum(axis=(1, 3)).astype(np.int64), aspect
 
 
-def to_frame(ink: np.ndarray) -> np.ndarray:
-    """Return the 32x32 binary bitmap NIST's normalizer would make from this ink."""
+def frame_and_aspect(ink: np.ndarray) -> tuple[np.ndarray, float]:
+    """Return the 32x32 binary bitmap NIST's normalizer would make, and the ink's aspect."""
     frame = np.zeros((FRAME, FRAME), dtype=bool)
     if ink.size == 0 or float(ink.max()) <= 0:
-        return frame
+        return frame, 1.0
     level = float(ink.max())
     rows = np.flatnonzero(ink.max(axis=1) > 0.25 * level)
     cols = np.flatnonzero(ink.max(axis=0) > 0.25 * level)
@@ -358,7 +387,7 @@ def to_frame(ink: np.ndarray) -> np.ndarray:
     )
     left = (FRAME - width) // 2
     frame[:, left : left + width] = _stroke_normalized(scaled)
-    return frame
+    return frame, w / h
 
 
 def _stroke_normalized(scaled: np.ndarray) -> np.ndarray:
@@ -409,8 +438,15 @@ def _detail_ink(
     return np.where(near[: ink.shape[0], : ink.shape[1]], ink, 0.0)
 
 
-def digit_images(data: bytes, work_side: int = WORK_SIDE) -> list[DigitImage]:
-    """Read image bytes and return each digit found, left to right; [] when there is none."""
+Options = list[list[DigitImage]]
+
+
+def digit_options(data: bytes, work_side: int = WORK_SIDE) -> list[Options]:
+    """Read image bytes and return, for each group of ink left to right, ways to read it.
+
+    Each option is a list of digits (the group as one digit, or cut into two, three...), the
+    likeliest by shape first. Returns [] when the image shows no digit.
+    """
     grey, factor = decode_grey(data, work_side)
     # Digits are found at half the decoded resolution; a digit too small to normalize well
     # from there is measured again at full resolution.
@@ -418,24 +454,42 @@ def digit_images(data: bytes, work_side: int = WORK_SIDE) -> list[DigitImage]:
     analysis = _half(grey) if scale == 2 else grey
     layers = _ink_layers(analysis)
     found = []
-    for box, own in digit_boxes(ink_mask(layers.ink)):
-        x0, y0, x1, y1 = box
-        if scale > 1 and y1 - y0 < DETAIL_BELOW:
-            crop = _detail_ink(grey, layers, box, own, scale)
-        else:
-            near = ndimage.binary_dilation(own, iterations=2)
-            crop = np.where(near, layers.ink[y0:y1, x0:x1], 0.0)
-        to_original = factor * scale
-        found.append(
-            DigitImage(
-                grid=to_optdigits_grid(crop),
-                box=(
-                    math.floor(x0 * to_original),
-                    math.floor(y0 * to_original),
-                    math.ceil(x1 * to_original),
-                    math.ceil(y1 * to_original),
-                ),
-                ink=crop.astype(np.float32),
-            )
-        )
+    for group, own in digit_boxes(ink_labels(layers.ink)):
+        options = []
+        for count in digit_counts(group):
+            parts = cut_apart(group, own, count)
+            if len(parts) == count:
+                options.append(
+                    [_digit_image(grey, layers, box, mine, scale, factor) for box, mine in parts]
+                )
+        found.append(options)
     return found
+
+
+def digit_images(data: bytes, work_side: int = WORK_SIDE) -> list[DigitImage]:
+    """Read image bytes and return the digits found, left to right, cut by shape alone."""
+    return [digit for options in digit_options(data, work_side) for digit in options[0]]
+
+
+def _digit_image(
+    grey: np.ndarray, layers: _InkLayers, box: Box, own: np.ndarray, scale: int, factor: float
+) -> DigitImage:
+    x0, y0, x1, y1 = box
+    if scale > 1 and y1 - y0 < DETAIL_BELOW:
+        crop = _detail_ink(grey, layers, box, own, scale)
+    else:
+        near = ndimage.binary_dilation(own, iterations=2)
+        crop = np.where(near, layers.ink[y0:y1, x0:x1], 0.0)
+    to_original = factor * scale
+    grid, aspect = optdigits_grid_and_aspect(crop)
+    return DigitImage(
+        grid=grid,
+        aspect=aspect,
+        box=(
+            math.floor(x0 * to_original),
+            math.floor(y0 * to_original),
+            math.ceil(x1 * to_original),
+            math.ceil(y1 * to_original),
+        ),
+        ink=crop.astype(np.float32),
+    )

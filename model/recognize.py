@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from model.preprocess import WORK_SIDE, Box, digit_images
+from model.preprocess import WORK_SIDE, Box, DigitImage, digit_options
+from model.segment import verifier_features
+from model.store import load_stored_model
 
 # Below this probability the answer is given as a guess, with the runner-up.
 UNSURE_BELOW = 0.80
+# A reading other than the likeliest-by-shape must be this much surer (in mean log-probability
+# per digit) to be preferred.
+CUT_PENALTY = 1.0
 
 
 @dataclass(frozen=True)
@@ -56,31 +62,76 @@ class Reading:
 class Recognizer:
     """Reads digits from image bytes with a fitted estimator taking `(n, 64)` grids on 0..16."""
 
-    def __init__(self, estimator: Any, work_side: int = WORK_SIDE) -> None:
+    def __init__(self, estimator: Any, verifier: Any = None, work_side: int = WORK_SIDE) -> None:
         self.estimator = estimator
+        self.verifier = verifier
         self.work_side = work_side
 
     def read(self, data: bytes) -> Reading:
         """Return the digits in the image; raises `model.errors.ImageError` for bad input."""
-        found = digit_images(data, self.work_side)
+        readings: list[DigitReading] = []
+        for options in digit_options(data, self.work_side):
+            readings += self._most_convincing(options)
+        return Reading(digits=tuple(readings))
+
+    def _most_convincing(self, options: list[list[DigitImage]]) -> list[DigitReading]:
+        """Read each way of cutting a group and keep the most convincing one.
+
+        Each digit of an option scores the log-probability of its class plus, with a
+        verifier, the log-probability that it is one whole digit (not a fragment or two digits
+        squeezed together); the option with the highest total wins, and options other than
+        the likeliest by shape pay a penalty.
+        """
+        flat = [digit for option in options for digit in option]
+        readings = self._classified(flat)
+        wholeness = self._wholeness(flat)
+        best: list[DigitReading] = []
+        best_score = -np.inf
+        start = 0
+        for rank, option in enumerate(options):
+            end = start + len(option)
+            score = float(
+                np.sum(np.log(np.maximum([r.confidence for r in readings[start:end]], 1e-6)))
+                + np.sum(np.log(np.maximum(wholeness[start:end], 1e-6)))
+            )
+            if rank > 0:
+                score -= CUT_PENALTY
+            if score > best_score:
+                best, best_score = readings[start:end], score
+            start = end
+        return best
+
+    def _wholeness(self, found: list[DigitImage]) -> np.ndarray:
+        """The verifier's probability that each image is one whole digit (1.0 without one)."""
+        if self.verifier is None or not found:
+            return np.ones(len(found))
+        features = verifier_features(
+            np.stack([f.grid.reshape(-1) for f in found]), np.array([f.aspect for f in found])
+        )
+        return np.asarray(self.verifier.predict_proba(features)[:, 1])
+
+    def _classified(self, found: list[DigitImage]) -> list[DigitReading]:
         if not found:
-            return Reading(digits=())
+            return []
         grids = np.stack([f.grid.reshape(-1) for f in found]).astype(np.float64)
         probabilities = self.estimator.predict_proba(grids)
         classes = np.asarray(self.estimator.classes_)
         order = np.argsort(probabilities, axis=1)
-        readings = []
-        for found_digit, probs, ranked in zip(found, probabilities, order, strict=True):
-            best, second = ranked[-1], ranked[-2]
-            readings.append(
-                DigitReading(
-                    digit=int(classes[best]),
-                    confidence=float(probs[best]),
-                    runner_up=int(classes[second]),
-                    runner_up_confidence=float(probs[second]),
-                    box=found_digit.box,
-                    grid=found_digit.grid,
-                    ink=found_digit.ink,
-                )
+        return [
+            DigitReading(
+                digit=int(classes[ranked[-1]]),
+                confidence=float(probs[ranked[-1]]),
+                runner_up=int(classes[ranked[-2]]),
+                runner_up_confidence=float(probs[ranked[-2]]),
+                box=digit.box,
+                grid=digit.grid,
+                ink=digit.ink,
             )
-        return Reading(digits=tuple(readings))
+            for digit, probs, ranked in zip(found, probabilities, order, strict=True)
+        ]
+
+
+def load_recognizer(path: Path | None = None, sha256: str | None = None) -> Recognizer:
+    """A recognizer using the shipped model, or the model file at `path` with that hash."""
+    stored = load_stored_model(path, sha256)
+    return Recognizer(stored.estimator, stored.verifier)

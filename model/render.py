@@ -18,7 +18,7 @@ GAP = 16
 INK = (20, 20, 20)
 PAPER = (255, 255, 255)
 LINE = (200, 205, 215)
-ACCENT = (40, 110, 220)
+GRID_LINE = 205
 
 
 def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
@@ -33,15 +33,14 @@ def _png(image: Image.Image) -> bytes:
 
 
 def grid_image(grid: np.ndarray, cell: int = CELL) -> Image.Image:
-    """Draw an 8x8 grid of 0..16 as grey squares (16 = black), with thin cell lines."""
+    """Draw an 8x8 grid of 0..16 as grey squares (16 = black), with thin cell lines (mode L)."""
     levels = (255 - np.clip(grid, 0, 16) * 255 // 16).astype(np.uint8)
     image = Image.fromarray(levels, "L").resize((8 * cell, 8 * cell), Image.Resampling.NEAREST)
-    image = image.convert("RGB")
     draw = ImageDraw.Draw(image)
     for i in range(1, 8):
-        draw.line([(i * cell, 0), (i * cell, 8 * cell)], fill=LINE, width=1)
-        draw.line([(0, i * cell), (8 * cell, i * cell)], fill=LINE, width=1)
-    draw.rectangle([0, 0, 8 * cell - 1, 8 * cell - 1], outline=LINE, width=1)
+        draw.line([(i * cell, 0), (i * cell, 8 * cell)], fill=GRID_LINE, width=1)
+        draw.line([(0, i * cell), (8 * cell, i * cell)], fill=GRID_LINE, width=1)
+    draw.rectangle([0, 0, 8 * cell - 1, 8 * cell - 1], outline=GRID_LINE, width=1)
     return image
 
 
@@ -53,7 +52,7 @@ def _crop_image(ink: np.ndarray, size: int) -> Image.Image:
     scaled = Image.fromarray(levels, "L").resize(
         (max(1, round(w * scale)), max(1, round(h * scale))), Image.Resampling.BILINEAR
     )
-    square = Image.new("RGB", (size, size), PAPER)
+    square = Image.new("L", (size, size), 255)
     square.paste(scaled, ((size - scaled.width) // 2, (size - scaled.height) // 2))
     return square
 
@@ -64,15 +63,16 @@ def preview_png(digits: Sequence[DigitReading]) -> bytes:
     label_h = 40
     width = GAP + len(digits) * (side + GAP)
     height = GAP + side + GAP + side + label_h + GAP
-    image = Image.new("RGB", (max(width, side + 2 * GAP), height), PAPER)
+    # Greyscale: a third of the bytes to compress, and the preview is on the reply's hot path.
+    image = Image.new("L", (max(width, side + 2 * GAP), height), 255)
     draw = ImageDraw.Draw(image)
     font = _font(28)
     for i, digit in enumerate(digits):
         x = GAP + i * (side + GAP)
         image.paste(_crop_image(digit.ink, side), (x, GAP))
         image.paste(grid_image(digit.grid), (x, GAP + side + GAP))
-        label = f"{digit.digit}  {digit.confidence:.0%}"
-        colour = ACCENT if not digit.unsure else (200, 120, 0)
+        label = f"{digit.digit}  {digit.confidence:.0%}" + ("?" if digit.unsure else "")
+        colour = 20 if not digit.unsure else 110
         draw.text(
             (x + side / 2, height - GAP - label_h / 2), label, font=font, fill=colour, anchor="mm"
         )

@@ -29,6 +29,7 @@ class StoredModel:
 
     estimator: Any  # MLPClassifier or Pipeline ending in one: predict takes (n, 64) on 0..16
     metadata: dict[str, Any]
+    verifier: Any = None  # tells one whole digit from fragments (model.segment), optional
 
 
 def file_sha256(path: Path) -> str:
@@ -39,7 +40,12 @@ def file_sha256(path: Path) -> str:
 def save_model(stored: StoredModel, path: Path) -> str:
     """Write the model to `path` and return the sha256 a loader must be given."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    joblib.dump({"estimator": stored.estimator, "metadata": stored.metadata}, path, compress=3)
+    payload = {
+        "estimator": stored.estimator,
+        "verifier": stored.verifier,
+        "metadata": stored.metadata,
+    }
+    joblib.dump(payload, path, compress=3)
     return file_sha256(path)
 
 
@@ -65,7 +71,11 @@ def load_stored_model(path: Path | None = None, sha256: str | None = None) -> St
             ) from exc
     if not isinstance(payload, dict) or "estimator" not in payload:
         raise ModelError(f"model file {path} does not hold a digitbot model")
-    return StoredModel(estimator=payload["estimator"], metadata=dict(payload.get("metadata", {})))
+    return StoredModel(
+        estimator=payload["estimator"],
+        metadata=dict(payload.get("metadata", {})),
+        verifier=payload.get("verifier"),
+    )
 
 
 def load_model(path: Path | None = None, sha256: str | None = None) -> Any:

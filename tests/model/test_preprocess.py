@@ -8,7 +8,7 @@ import zlib
 
 import numpy as np
 import pytest
-from conftest import PhotoMaker, draw, encode
+from model_photos import PhotoMaker, draw, encode
 from PIL import Image
 
 from model.errors import ImageTooLarge, NotAnImage
@@ -162,3 +162,16 @@ def test_same_photo_same_grid(photo: PhotoMaker) -> None:
     data = photo([6])
     first, second = digit_images(data), digit_images(io.BytesIO(data).getvalue())
     assert np.array_equal(first[0].grid, second[0].grid)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_random_scribbles_never_crash(recognizer: Recognizer, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    width, height = (int(v) for v in rng.integers(8, 900, 2))
+    image = np.clip(rng.normal(rng.uniform(40, 230), rng.uniform(1, 40), (height, width)), 0, 255)
+    for _ in range(int(rng.integers(0, 40))):
+        x, y = rng.integers(0, width), rng.integers(0, height)
+        w, h = rng.integers(1, max(2, width // 3)), rng.integers(1, max(2, height // 3))
+        image[y : y + h, x : x + w] = rng.uniform(0, 255)
+    reading = recognizer.read(encode(Image.fromarray(image.astype(np.uint8), "L"), "PNG"))
+    assert all(0 <= d.confidence <= 1 for d in reading.digits)
