@@ -9,6 +9,7 @@ from telegram import BotCommand, Update
 from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
 from bot import handlers, texts
+from bot.heartbeat import Heartbeat
 from bot.logs import configure_logging
 from bot.services import Services
 from bot.settings import Settings, SettingsError
@@ -16,19 +17,44 @@ from model.errors import ModelError
 
 logger = logging.getLogger(__name__)
 
-IMAGE_FILE = filters.Document.IMAGE | filters.Document.FileExtension("jpg")
+# Clients send most images as image/*, but some send a photo's file as application/octet-stream.
+IMAGE_FILE = (
+    filters.Document.IMAGE
+    | filters.Document.FileExtension("jpg")
+    | filters.Document.FileExtension("jpeg")
+    | filters.Document.FileExtension("png")
+    | filters.Document.FileExtension("webp")
+    | filters.Document.FileExtension("bmp")
+    | filters.Document.FileExtension("gif")
+)
+# Only new messages are read: an edit or a channel post is not a question to the bot.
 NEW_MESSAGES = filters.UpdateType.MESSAGE
+ALLOWED_UPDATES = [Update.MESSAGE]
+# In a group the bot may see every message (as an admin, or with privacy mode off). There it
+# answers commands and images only; hinting at everyone's chatter would be spam.
+HINTED = NEW_MESSAGES & filters.ChatType.PRIVATE & ~filters.StatusUpdate.ALL
 
 
 async def post_init(application: Application) -> None:
-    """Create the services once (unless already given) and publish the command menu."""
+    """Create the services once (unless given), publish the command menu, start the heartbeat."""
     settings: Settings = application.bot_data["settings"]
     if "services" not in application.bot_data:
         application.bot_data["services"] = Services.create(
             settings.model_path, settings.model_sha256
         )
     await application.bot.set_my_commands([BotCommand(name, text) for name, text in texts.COMMANDS])
+    if settings.heartbeat_file is not None:
+        heartbeat = Heartbeat(application, settings.heartbeat_file, settings.heartbeat_interval)
+        heartbeat.start()
+        application.bot_data["heartbeat"] = heartbeat
     logger.info("bot @%s is ready", application.bot.username)
+
+
+async def post_shutdown(application: Application) -> None:
+    """Stop the heartbeat, so the health check sees a stopped bot as one."""
+    heartbeat: Heartbeat | None = application.bot_data.pop("heartbeat", None)
+    if heartbeat is not None:
+        await heartbeat.stop()
 
 
 def build_application(settings: Settings, services: Services | None = None) -> Application:
@@ -40,6 +66,7 @@ def build_application(settings: Settings, services: Services | None = None) -> A
         .base_file_url(f"{settings.api_url}/file/bot")
         .concurrent_updates(True)
         .post_init(post_init)
+        .post_shutdown(post_shutdown)
         .build()
     )
     application.bot_data["settings"] = settings
@@ -51,11 +78,9 @@ def build_application(settings: Settings, services: Services | None = None) -> A
     application.add_handler(CommandHandler("accuracy", handlers.accuracy))
     application.add_handler(MessageHandler(NEW_MESSAGES & filters.PHOTO, handlers.photo))
     application.add_handler(MessageHandler(NEW_MESSAGES & IMAGE_FILE, handlers.image_document))
-    application.add_handler(
-        MessageHandler(NEW_MESSAGES & filters.COMMAND, handlers.unknown_command)
-    )
-    application.add_handler(MessageHandler(NEW_MESSAGES & filters.TEXT, handlers.text))
-    application.add_handler(MessageHandler(NEW_MESSAGES, handlers.unsupported))
+    application.add_handler(MessageHandler(HINTED & filters.COMMAND, handlers.unknown_command))
+    application.add_handler(MessageHandler(HINTED & filters.TEXT, handlers.text))
+    application.add_handler(MessageHandler(HINTED, handlers.unsupported))
     application.add_error_handler(handlers.on_error)
     return application
 
@@ -67,7 +92,7 @@ def serve() -> int:
     except SettingsError as exc:
         print(f"digitbot: configuration error: {exc}", file=sys.stderr)
         return 2
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, secrets=(settings.token, settings.webhook_secret))
     try:
         services = Services.create(settings.model_path, settings.model_sha256)
     except ModelError as exc:
@@ -84,9 +109,9 @@ def serve() -> int:
             url_path=settings.webhook_path,
             webhook_url=settings.webhook_url,
             secret_token=settings.webhook_secret,
-            allowed_updates=Update.ALL_TYPES,
+            allowed_updates=ALLOWED_UPDATES,
         )
     else:
         logger.info("serving in polling mode against %s", settings.api_url)
-        application.run_polling(allowed_updates=Update.ALL_TYPES)
+        application.run_polling(allowed_updates=ALLOWED_UPDATES)
     return 0

@@ -5,11 +5,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING
 
 from model.errors import DigitbotError
+
+if TYPE_CHECKING:
+    from model.recognize import Recognizer
 
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "model" / "examples"
 
@@ -39,6 +46,16 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("serve", help="run the Telegram bot (settings from the environment/.env)")
     commands.add_parser("demo", help="read the bundled example photos and show the accuracy")
+    healthcheck = commands.add_parser(
+        "healthcheck",
+        help="exit 0 if the running bot's heartbeat is fresh, 1 if not (for container health)",
+    )
+    healthcheck.add_argument(
+        "--max-age",
+        type=float,
+        metavar="SECONDS",
+        help="oldest heartbeat that counts as alive (default: 3 x HEARTBEAT_INTERVAL)",
+    )
 
     predict = commands.add_parser("predict", help="read the digits in image files")
     predict.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
@@ -66,11 +83,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = args.command or ("serve" if os.environ.get("TELEGRAM_BOT_TOKEN") else "demo")
     try:
         if command == "serve":
+            # As PID 1 in a container, a process gets no signal it has no handler for, so
+            # `docker stop` during start-up (imports, loading the model) would wait out its
+            # timeout. run_polling and run_webhook replace this with their graceful stop.
+            signal.signal(signal.SIGTERM, _exit_while_starting)
             from bot.app import serve
 
             return serve()
         if command == "demo":
             return _demo()
+        if command == "healthcheck":
+            return _healthcheck(args.max_age)
         if command == "predict":
             return _predict(args.images, args.json, args.model, args.sha256)
         if command == "evaluate":
@@ -83,11 +106,43 @@ def main(argv: Sequence[str] | None = None) -> int:
     raise AssertionError(command)
 
 
-def _recognizer(model: Path | None, sha256: str | None):  # type: ignore[no-untyped-def]
-    from model.recognize import Recognizer
-    from model.store import load_model
+def _exit_while_starting(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
 
-    return Recognizer(load_model(model, sha256))
+
+def _healthcheck(max_age: float | None) -> int:
+    """Judge the heartbeat file the serving bot refreshes; say why in one line."""
+    from bot.settings import DEFAULT_HEARTBEAT_FILE, Settings, SettingsError
+
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"unhealthy: configuration error: {exc}")
+        return 1
+    path = settings.heartbeat_file or DEFAULT_HEARTBEAT_FILE
+    limit = settings.heartbeat_max_age if max_age is None else max_age
+    try:
+        age = time.time() - path.stat().st_mtime
+    except OSError as exc:
+        print(
+            f"unhealthy: no heartbeat at {path} ({exc.strerror}): "
+            "the bot is not running, or has not checked in yet"
+        )
+        return 1
+    if age > limit:
+        print(
+            f"unhealthy: the heartbeat is {age:.0f}s old (limit {limit:g}s): "
+            "the bot's loop is stuck, or the Bot API is unreachable"
+        )
+        return 1
+    print(f"healthy: the heartbeat is {age:.0f}s old")
+    return 0
+
+
+def _recognizer(model: Path | None, sha256: str | None) -> Recognizer:
+    from model.recognize import load_recognizer
+
+    return load_recognizer(model, sha256)
 
 
 def _predict(images: list[Path], as_json: bool, model: Path | None, sha256: str | None) -> int:

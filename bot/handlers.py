@@ -78,7 +78,7 @@ async def sample(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     except ValueError:
         await message.reply_text(texts.SAMPLE_USAGE.format(max_count=MAX_SAMPLES))
         return
-    await message.reply_chat_action(ChatAction.UPLOAD_PHOTO)
+    await _show_uploading(message)
     samples = await asyncio.to_thread(_services(context).samples, digit, count)
     if len(samples) == 1:
         label, png = samples[0]
@@ -115,15 +115,22 @@ async def image_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     limit = _settings(context).max_file_bytes
     size = message.document.file_size or 0
     if size > limit:
-        await message.reply_text(
-            texts.FILE_TOO_LARGE.format(size_mb=size / 2**20, limit_mb=limit // 2**20)
-        )
+        await message.reply_text(texts.file_too_large(size, limit))
         return
     await _answer_image(message, context, message.document.file_id)
 
 
+async def _show_uploading(message: Message) -> None:
+    """Show "sending a photo…" while the answer is being made; it is only a courtesy."""
+    try:
+        await message.reply_chat_action(ChatAction.UPLOAD_PHOTO)
+    except TelegramError as exc:
+        # Failing here must not cost the user the answer itself.
+        logger.warning("could not send a chat action: %s", exc)
+
+
 async def _answer_image(message: Message, context: ContextTypes.DEFAULT_TYPE, file_id: str) -> None:
-    await message.reply_chat_action(ChatAction.UPLOAD_PHOTO)
+    await _show_uploading(message)
     try:
         telegram_file = await context.bot.get_file(file_id)
         data = bytes(await telegram_file.download_as_bytearray())

@@ -13,7 +13,7 @@ from model.data import train_digits
 from model.evaluate import Evaluation, evaluate
 from model.recognize import Reading, Recognizer
 from model.render import confusion_png, preview_png, sample_png
-from model.store import load_model
+from model.store import load_stored_model
 
 DEFAULT_SAMPLES = 5
 MAX_SAMPLES = 10  # one Telegram album holds at most 10 photos
@@ -33,11 +33,12 @@ class Services:
     @classmethod
     def create(cls, model_path: Path | None = None, model_sha256: str | None = None) -> Services:
         """Load the model and compute the held-out evaluation once."""
-        estimator = load_model(model_path, model_sha256)
+        stored = load_stored_model(model_path, model_sha256)
+        estimator = stored.estimator
         evaluation = evaluate(estimator)
         grids, labels = train_digits()
         return cls(
-            recognizer=Recognizer(estimator),
+            recognizer=Recognizer(estimator, stored.verifier),
             sample_grids=grids,
             sample_labels=labels,
             evaluation=evaluation,
@@ -47,7 +48,8 @@ class Services:
     def read(self, data: bytes) -> tuple[Reading, bytes | None]:
         """Read the digits in image bytes; return the reading and its preview PNG (if any)."""
         reading = self.recognizer.read(data)
-        return reading, preview_png(reading.digits) if reading.digits else None
+        shown = reading.digits[: texts.SHOWN_DIGITS]
+        return reading, preview_png(shown) if shown else None
 
     def samples(self, digit: int | None, count: int) -> list[tuple[int, bytes]]:
         """Pick `count` random training images (of `digit`, if given) as (label, PNG)."""

@@ -4,17 +4,27 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
+from bot.logs import TOKEN_PATTERN
+
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 TOKEN_SHAPE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
-SECRET_SHAPE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+# Telegram allows 1-256 characters; a short secret could be guessed by anyone who finds the URL.
+SECRET_SHAPE = re.compile(r"^[A-Za-z0-9_-]{16,256}$")
+SECRET_RULE = (
+    "16-256 characters A-Z, a-z, 0-9, _ and -; make one with: "
+    'python -c "import secrets; print(secrets.token_urlsafe(32))"'
+)
 # Telegram lets bots download files up to 20 MB; a bigger one cannot even be fetched.
 TELEGRAM_DOWNLOAD_LIMIT = 20 * 1024 * 1024
+# The bot's liveness signal for `digitbot healthcheck` (see bot/heartbeat.py).
+DEFAULT_HEARTBEAT_FILE = Path(tempfile.gettempdir()) / "digitbot.heartbeat"
 
 
 class SettingsError(ValueError):
@@ -36,6 +46,14 @@ class Settings:
     model_path: Path | None = None
     model_sha256: str | None = None
     max_file_bytes: int = 10 * 1024 * 1024
+    # None: no heartbeat, as when an Application is built in code; from_env always sets one.
+    heartbeat_file: Path | None = None
+    heartbeat_interval: int = 15
+
+    @property
+    def heartbeat_max_age(self) -> float:
+        """How old the heartbeat may grow before the bot counts as unhealthy (two missed beats)."""
+        return 3.0 * self.heartbeat_interval
 
     @property
     def webhook_path(self) -> str:
@@ -67,8 +85,18 @@ class Settings:
                 "TELEGRAM_BOT_TOKEN does not look like a bot token (digits, a colon, then letters)"
             )
         api_url = (get("TELEGRAM_API_URL") or cls.api_url).rstrip("/")
-        if urlsplit(api_url).scheme not in ("http", "https") or not urlsplit(api_url).netloc:
-            raise SettingsError(f"TELEGRAM_API_URL must be an http(s) URL, not {api_url!r}")
+        if TOKEN_PATTERN.search(api_url):
+            # Said without echoing the value: it holds the token.
+            raise SettingsError(
+                "TELEGRAM_API_URL must be the server's root URL, like https://api.telegram.org, "
+                "without the bot token (that goes in TELEGRAM_BOT_TOKEN)"
+            )
+        parts = urlsplit(api_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+            raise SettingsError(
+                f"TELEGRAM_API_URL must be an http(s) URL like https://api.telegram.org, "
+                f"not {api_url!r}"
+            )
         webhook_url = get("WEBHOOK_URL")
         mode: Literal["polling", "webhook"] = "webhook" if webhook_url else "polling"
         secret = get("WEBHOOK_SECRET")
@@ -78,10 +106,10 @@ class Settings:
             if secret is None:
                 raise SettingsError(
                     "WEBHOOK_SECRET is not set: webhook mode needs a secret that Telegram echoes "
-                    "(1-256 characters A-Z, a-z, 0-9, _ and -)"
+                    f"({SECRET_RULE})"
                 )
         if secret is not None and not SECRET_SHAPE.match(secret):
-            raise SettingsError("WEBHOOK_SECRET may only use A-Z, a-z, 0-9, _ and - (1-256 long)")
+            raise SettingsError(f"WEBHOOK_SECRET must be {SECRET_RULE}")
         log_level = (get("LOG_LEVEL") or "INFO").upper()
         if log_level not in LOG_LEVELS:
             raise SettingsError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
@@ -101,9 +129,17 @@ class Settings:
             model_path=Path(model_path) if model_path else None,
             model_sha256=model_sha256,
             max_file_bytes=_int(
-                get("MAX_FILE_MB"), "MAX_FILE_MB", cls.max_file_bytes // 2**20, 1, 20
+                get("MAX_FILE_MB"),
+                "MAX_FILE_MB",
+                cls.max_file_bytes // 2**20,
+                1,
+                TELEGRAM_DOWNLOAD_LIMIT // 2**20,
             )
             * 2**20,
+            heartbeat_file=Path(get("HEARTBEAT_FILE") or DEFAULT_HEARTBEAT_FILE),
+            heartbeat_interval=_int(
+                get("HEARTBEAT_INTERVAL"), "HEARTBEAT_INTERVAL", cls.heartbeat_interval, 1, 600
+            ),
         )
 
 
@@ -124,7 +160,8 @@ def read_env_file(path: Path) -> dict[str, str]:
     if not path.is_file():
         return {}
     values = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
+    # utf-8-sig: editors on Windows may start the file with a byte-order mark.
+    for line in path.read_text(encoding="utf-8-sig").splitlines():
         line = line.strip()
         if not line or line.startswith("#") or "=" not in line:
             continue

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from model.evaluate import Evaluation
 from model.recognize import Reading
 
@@ -64,6 +66,18 @@ UNKNOWN_COMMAND = "I don't know that command. Try /help to see what I can do."
 DOWNLOAD_FAILED = "I couldn't download that file from Telegram. Please try sending it again."
 ERROR = "Sorry, something went wrong on my side. Please try again in a moment."
 
+# A caption holds at most 1,024 characters, and a photo may be at most 10,000 px wide plus high:
+# an answer details (and pictures) this many digits and only counts the rest.
+SHOWN_DIGITS = 10
+# Beyond this many digits, "I read: …" is cut short; nobody writes a number that long.
+SHOWN_TEXT_DIGITS = 200
+
+
+def file_too_large(size: int, limit: int) -> str:
+    """The refusal of a file over `limit` bytes."""
+    # Rounded up, so a file just over the limit never reads as "10.0 MB; I accept up to 10 MB".
+    return FILE_TOO_LARGE.format(size_mb=math.ceil(size / 2**20 * 10) / 10, limit_mb=limit // 2**20)
+
 
 def reading_caption(reading: Reading) -> str:
     """The answer to a photo: the digits, how sure, and the runner-up when unsure."""
@@ -79,14 +93,22 @@ def reading_caption(reading: Reading) -> str:
         return (
             f"I read: {d.digit} ({d.confidence:.0%} sure).\nThe picture shows the 8x8 grid I saw."
         )
+    number = reading.text
+    if len(number) > SHOWN_TEXT_DIGITS:
+        number = number[:SHOWN_TEXT_DIGITS] + "…"
     lines = [
-        f"I read: {reading.text}"
-        + (" – but I'm not sure of every digit." if reading.unsure else "")
+        f"I read: {number}" + (" – but I'm not sure of every digit." if reading.unsure else "")
     ]
-    for position, d in enumerate(digits, start=1):
+    for position, d in enumerate(digits[:SHOWN_DIGITS], start=1):
         note = f", or maybe {d.runner_up} ({d.runner_up_confidence:.0%})" if d.unsure else ""
         lines.append(f"{position}. {d.digit} ({d.confidence:.0%}){note}")
-    lines.append("The picture shows each digit's 8x8 grid, left to right.")
+    if len(digits) > SHOWN_DIGITS:
+        lines.append(f"… and {len(digits) - SHOWN_DIGITS} more.")
+        lines.append(
+            f"The picture shows the first {SHOWN_DIGITS} digits' 8x8 grids, left to right."
+        )
+    else:
+        lines.append("The picture shows each digit's 8x8 grid, left to right.")
     return "\n".join(lines)
 
 

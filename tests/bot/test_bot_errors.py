@@ -1,0 +1,47 @@
+"""The error handler: a bug in handling one update is logged, the user told, the bot goes on."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+import pytest
+from bot_harness import BotHarness, PhotoMaker
+
+from bot import texts
+from bot.services import Services
+from model.recognize import Reading
+
+
+class BrokenOnce(Services):
+    """The real services, except that the first read hits a bug."""
+
+    failures = 0
+
+    def read(self, data: bytes) -> tuple[Reading, bytes | None]:
+        if self.failures == 0:
+            self.failures += 1
+            raise RuntimeError("bug in the recognizer")
+        return super().read(data)
+
+
+@pytest.fixture
+def bot_services(services: Services) -> Services:
+    fields = {f.name: getattr(services, f.name) for f in dataclasses.fields(services)}
+    return BrokenOnce(**fields)
+
+
+async def test_a_failing_handler_is_logged_answered_and_survived(
+    bot: BotHarness, photo: PhotoMaker, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.ERROR, logger="bot.handlers")
+    broken = bot.photo(photo([3]))
+
+    assert (await bot.answer(broken)).params["text"] == texts.ERROR
+    [record] = [r for r in caplog.records if r.name == "bot.handlers"]
+    assert record.levelno == logging.ERROR
+    assert record.exc_info is not None and isinstance(record.exc_info[1], RuntimeError)
+    assert "bug in the recognizer" in caplog.text and "Traceback" in caplog.text
+
+    fine = bot.photo(photo([3]))
+    assert (await bot.answer(fine)).params["caption"].startswith("I read: 3 (")
