@@ -22,6 +22,8 @@ def _ink_columns(glyph: np.ndarray) -> np.ndarray:
 def side_by_side(left: np.ndarray, right: np.ndarray, gap: int, dy: int) -> np.ndarray:
     """Write two glyphs next to each other, `gap` columns apart (negative: overlapping)."""
     lc, rc = _ink_columns(left), _ink_columns(right)
+    if lc.size == 0 or rc.size == 0:
+        return left if rc.size == 0 else right
     left = left[:, lc[0] : lc[-1] + 1]
     right = right[:, rc[0] : rc[-1] + 1]
     h = max(left.shape[0], right.shape[0]) + abs(dy)

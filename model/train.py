@@ -41,7 +41,7 @@ class TrainingConfig:
     schedule: tuple[tuple[float, int], ...] = ((1e-3, 150), (1e-4, 40), (1e-5, 20))
     load_digits_copies: int = 4
     load_digits_variants: int = 3
-    mnist_variants: int = 2
+    mnist_variants: int = 4
     verifier_examples: int = 30000
     verifier_hidden_layer_sizes: tuple[int, ...] = (64,)
 

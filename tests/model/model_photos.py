@@ -19,13 +19,14 @@ def draw(
     height: float = 0.35,
     ink: float = 30.0,
     paper: float = 225.0,
+    step: float = 0.85,
 ) -> np.ndarray:
     """Return a grey image with the digits written left to right, centred."""
     w, h = size
     side = int(h * height)
     canvas = np.full((h, w), paper, dtype=np.float64)
-    step = int(side * 0.85)
-    x = (w - step * len(digits)) // 2
+    advance = int(side * step)
+    x = (w - advance * len(digits)) // 2
     y = (h - side) // 2
     for digit in digits:
         glyph = Image.fromarray((glyphs[digit] * 255).astype(np.uint8)).resize(
@@ -34,7 +35,7 @@ def draw(
         alpha = np.asarray(glyph, dtype=np.float64) / 255.0
         region = canvas[y : y + side, x : x + side]
         canvas[y : y + side, x : x + side] = region * (1 - alpha) + ink * alpha
-        x += step
+        x += advance
     return canvas
 
 
