@@ -209,12 +209,22 @@ def digit_boxes(labels: np.ndarray) -> list[tuple[Box, np.ndarray]]:
         if sl is not None
     ]
     pieces = [(i, box) for i, box in pieces if not _border_junk(box, areas[i], labels.shape)]
+    inside = [(i, box) for i, box in pieces if not _touches_border(box, labels.shape)]
+    if inside:
+        # Writing lies inside the frame; what touches its border beside it is a finger, a
+        # shadow or the table. A photo cropped tight to the digit has nothing inside.
+        pieces = inside
+    pieces = [(i, box) for i, box in pieces if not _edge_line(box, areas[i], labels.shape)]
     if not pieces:
         return []
     tallest = max(box[3] - box[1] for _, box in pieces)
     pieces = [(i, box) for i, box in pieces if _side(box) >= max(3, 0.2 * tallest)]
     pieces = sorted(pieces, key=lambda p: -areas[p[0]])[:MAX_PIECES]
-    groups = _grouped(pieces, tallest)
+    groups = [
+        (box, indices)
+        for box, indices in _grouped(pieces, tallest)
+        if not _edge_line(box, int(areas[indices].sum()), labels.shape)
+    ]
     if not groups:
         return []
     tallest = max(box[3] - box[1] for box, _ in groups)
@@ -232,11 +242,26 @@ def _side(box: Box) -> int:
     return max(box[2] - box[0], box[3] - box[1])
 
 
+def _touches_border(box: Box, shape: tuple[int, ...]) -> bool:
+    h, w = shape
+    x0, y0, x1, y1 = box
+    return x0 == 0 or y0 == 0 or x1 == w or y1 == h
+
+
+def _edge_line(box: Box, area: int, shape: tuple[int, ...]) -> bool:
+    """A long thin line across most of the frame: the edge of the paper, not a 1."""
+    h, w = shape
+    x0, y0, x1, y1 = box
+    bw, bh = x1 - x0, y1 - y0
+    long = bh > 0.5 * h or bw > 0.5 * w
+    return long and area < 0.05 * max(bw, bh) ** 2
+
+
 def _border_junk(box: Box, area: int, shape: tuple[int, ...]) -> bool:
     """A paper edge, a finger or a table at the frame's border: touches it and is solid or huge."""
     h, w = shape
     x0, y0, x1, y1 = box
-    if not (x0 == 0 or y0 == 0 or x1 == w or y1 == h):
+    if not _touches_border(box, shape):
         return False
     bw, bh = x1 - x0, y1 - y0
     return bw > 0.9 * w or bh > 0.9 * h or area / (bw * bh) > 0.45
