@@ -208,16 +208,16 @@ def digit_boxes(labels: np.ndarray) -> list[tuple[Box, np.ndarray]]:
         for index, sl in enumerate(ndimage.find_objects(labels), start=1)
         if sl is not None
     ]
-    pieces = [(i, box) for i, box in pieces if not _border_junk(box, areas[i], labels.shape)]
+    junk = [box for i, box in pieces if _border_junk(box, areas[i], labels.shape)]
+    pieces = [
+        (i, box)
+        for i, box in pieces
+        if box not in junk and not _edge_sliver(box, junk, labels.shape)
+    ]
     inside = [(i, box) for i, box in pieces if not _touches_border(box, labels.shape)]
-    if inside:
-        # Writing lies inside the frame; what touches its border beside it is a finger, a
-        # shadow or the table. A photo cropped tight to the digit has nothing inside.
-        pieces = inside
-    pieces = [(i, box) for i, box in pieces if not _edge_line(box, areas[i], labels.shape)]
     if not pieces:
         return []
-    tallest = max(box[3] - box[1] for _, box in pieces)
+    tallest = max(box[3] - box[1] for _, box in inside or pieces)
     pieces = [(i, box) for i, box in pieces if _side(box) >= max(3, 0.2 * tallest)]
     pieces = sorted(pieces, key=lambda p: -areas[p[0]])[:MAX_PIECES]
     groups = [
@@ -225,6 +225,12 @@ def digit_boxes(labels: np.ndarray) -> list[tuple[Box, np.ndarray]]:
         for box, indices in _grouped(pieces, tallest)
         if not _edge_line(box, int(areas[indices].sum()), labels.shape)
     ]
+    inside_groups = [g for g in groups if not _touches_border(g[0], labels.shape)]
+    if inside_groups:
+        # Writing lies inside the frame; what touches its border beside it is a finger, a
+        # shadow, the table or the paper's edge. A photo cropped tight to the digit has
+        # nothing inside, and then what touches the border is read.
+        groups = inside_groups
     if not groups:
         return []
     tallest = max(box[3] - box[1] for box, _ in groups)
@@ -253,8 +259,19 @@ def _edge_line(box: Box, area: int, shape: tuple[int, ...]) -> bool:
     h, w = shape
     x0, y0, x1, y1 = box
     bw, bh = x1 - x0, y1 - y0
-    long = bh > 0.5 * h or bw > 0.5 * w
+    long = bh > 0.75 * h or bw > 0.75 * w
     return long and area < 0.05 * max(bw, bh) ** 2
+
+
+def _edge_sliver(box: Box, junk: list[Box], shape: tuple[int, ...]) -> bool:
+    """A thin line right beside a table or paper edge: its shadow or the paper's rim."""
+    x0, y0, x1, y1 = box
+    thin = min(x1 - x0, y1 - y0) <= max(3, 0.1 * max(x1 - x0, y1 - y0))
+    margin = 0.08 * min(shape)
+    return thin and any(
+        x0 < jx1 + margin and jx0 - margin < x1 and y0 < jy1 + margin and jy0 - margin < y1
+        for jx0, jy0, jx1, jy1 in junk
+    )
 
 
 def _border_junk(box: Box, area: int, shape: tuple[int, ...]) -> bool:

@@ -103,12 +103,10 @@ def training_set(config: TrainingConfig, progress: Progress = print) -> Training
     )
 
 
-def train(config: TrainingConfig | None = None, progress: Progress = print) -> StoredModel:
-    """Fit the classifier and return it with its metadata, including held-out accuracy."""
-    config = config or TrainingConfig()
-    started = time.perf_counter()
-    train_data = training_set(config, progress)
-    progress(f"training MLP{config.hidden_layer_sizes} on {len(train_data.labels)} grids")
+def fit_classifier(
+    config: TrainingConfig, grids: np.ndarray, labels: np.ndarray, progress: Progress = print
+) -> MLPClassifier:
+    """Fit the digit classifier on `(n, 64)` grids with the config's learning-rate schedule."""
     estimator = MLPClassifier(
         hidden_layer_sizes=config.hidden_layer_sizes,
         alpha=config.alpha,
@@ -121,7 +119,17 @@ def train(config: TrainingConfig | None = None, progress: Progress = print) -> S
         with warnings.catch_warnings():
             # Each stage stops after its epochs on purpose; that is not a failure to converge.
             warnings.simplefilter("ignore", ConvergenceWarning)
-            estimator.fit(train_data.grids, train_data.labels)
+            estimator.fit(grids, labels)
+    return estimator
+
+
+def train(config: TrainingConfig | None = None, progress: Progress = print) -> StoredModel:
+    """Fit the classifier and return it with its metadata, including held-out accuracy."""
+    config = config or TrainingConfig()
+    started = time.perf_counter()
+    train_data = training_set(config, progress)
+    progress(f"training MLP{config.hidden_layer_sizes} on {len(train_data.labels)} grids")
+    estimator = fit_classifier(config, train_data.grids, train_data.labels, progress)
     result = evaluate(estimator)
     progress(f"held-out accuracy on load_digits[1000:]: {result.accuracy:.4f}")
     verifier, verifier_accuracy = train_verifier(config, progress)
