@@ -226,11 +226,11 @@ def digit_boxes(labels: np.ndarray) -> list[tuple[Box, np.ndarray]]:
         if not _edge_line(box, int(areas[indices].sum()), labels.shape)
     ]
     inside_groups = [g for g in groups if not _touches_border(g[0], labels.shape)]
-    if inside_groups:
-        # Writing lies inside the frame; what touches its border beside it is a finger, a
-        # shadow, the table or the paper's edge. A photo cropped tight to the digit has
-        # nothing inside, and then what touches the border is read.
-        groups = inside_groups
+    # Writing lies inside the frame; what touches its border beside it is a finger, a shadow,
+    # the table or the paper's edge. A photo cropped tight to the digit has nothing inside,
+    # and then what touches the border is read if it is digit-sized.
+    full_height = [g for g in groups if g[0][3] - g[0][1] >= 0.5 * labels.shape[0]]
+    groups = inside_groups or full_height
     if not groups:
         return []
     tallest = max(box[3] - box[1] for box, _ in groups)
