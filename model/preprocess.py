@@ -457,17 +457,14 @@ def _stroke_normalized(scaled: np.ndarray) -> np.ndarray:
     return bitmap
 
 
-def _half(grey: np.ndarray) -> np.ndarray:
-    """Halve the resolution by averaging 2x2 blocks."""
-    return _block_means(grey, 2)
-
-
 def _detail_ink(
     grey: np.ndarray, layers: _InkLayers, box: Box, own: np.ndarray, scale: int
 ) -> np.ndarray:
     """Measure a small digit's ink again at `scale` times the analysis resolution."""
     x0, y0, x1, y1 = box
     region = grey[y0 * scale : y1 * scale, x0 * scale : x1 * scale]
+    h, w = region.shape
+    own = own[: (h + scale - 1) // scale, : (w + scale - 1) // scale]
     if layers.inverted:
         region = 1.0 - region
     paper = np.asarray(
@@ -483,26 +480,32 @@ def _detail_ink(
 Options = list[list[DigitImage]]
 
 
-def digit_options(data: bytes, work_side: int = WORK_SIDE) -> list[Options]:
+def digit_options(data: bytes, work_side: int = WORK_SIDE, reduced: bool = True) -> list[Options]:
     """Read image bytes and return, for each group of ink left to right, ways to read it.
 
     Each option is a list of digits (the group as one digit, or cut into two, three...), the
     likeliest by shape first. Returns [] when the image shows no digit.
+
+    Digits are found at half of `work_side`, where a JPEG decodes at a quarter of a phone
+    photo's size; only when a digit is too small to normalize well from there is the photo
+    decoded again at `work_side`. `reduced=False` analyses at `work_side` throughout.
     """
-    grey, factor = decode_grey(data, work_side)
-    # Digits are found at half the decoded resolution; a digit too small to normalize well
-    # from there is measured again at full resolution.
-    scale = 2 if min(grey.shape) >= 2 * MIN_WORK_SIDE else 1
-    analysis = _half(grey) if scale == 2 else grey
+    analysis, factor = decode_grey(data, work_side // 2 if reduced else work_side)
     layers = _ink_layers(analysis)
+    groups = digit_boxes(ink_labels(layers.ink))
+    detail = None
+    if reduced and any(box[3] - box[1] < DETAIL_BELOW for box, _ in groups):
+        finer, _ = decode_grey(data, work_side)
+        if finer.shape[0] >= 2 * analysis.shape[0] - 1:
+            detail = finer
     found = []
-    for group, own in digit_boxes(ink_labels(layers.ink)):
+    for group, own in groups:
         options = []
         for count in digit_counts(group):
             parts = cut_apart(group, own, count)
             if len(parts) == count:
                 options.append(
-                    [_digit_image(grey, layers, box, mine, scale, factor) for box, mine in parts]
+                    [_digit_image(detail, layers, box, mine, factor) for box, mine in parts]
                 )
         found.append(options)
     return found
@@ -514,24 +517,23 @@ def digit_images(data: bytes, work_side: int = WORK_SIDE) -> list[DigitImage]:
 
 
 def _digit_image(
-    grey: np.ndarray, layers: _InkLayers, box: Box, own: np.ndarray, scale: int, factor: float
+    detail: np.ndarray | None, layers: _InkLayers, box: Box, own: np.ndarray, factor: float
 ) -> DigitImage:
     x0, y0, x1, y1 = box
-    if scale > 1 and y1 - y0 < DETAIL_BELOW:
-        crop = _detail_ink(grey, layers, box, own, scale)
+    if detail is not None and y1 - y0 < DETAIL_BELOW:
+        crop = _detail_ink(detail, layers, box, own, 2)
     else:
         near = ndimage.binary_dilation(own, iterations=2)
         crop = np.where(near, layers.ink[y0:y1, x0:x1], 0.0)
-    to_original = factor * scale
     grid, aspect = optdigits_grid_and_aspect(crop)
     return DigitImage(
         grid=grid,
         aspect=aspect,
         box=(
-            math.floor(x0 * to_original),
-            math.floor(y0 * to_original),
-            math.ceil(x1 * to_original),
-            math.ceil(y1 * to_original),
+            math.floor(x0 * factor),
+            math.floor(y0 * factor),
+            math.ceil(x1 * factor),
+            math.ceil(y1 * factor),
         ),
         ink=crop.astype(np.float32),
     )

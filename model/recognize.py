@@ -62,15 +62,18 @@ class Reading:
 class Recognizer:
     """Reads digits from image bytes with a fitted estimator taking `(n, 64)` grids on 0..16."""
 
-    def __init__(self, estimator: Any, verifier: Any = None, work_side: int = WORK_SIDE) -> None:
+    def __init__(
+        self, estimator: Any, verifier: Any = None, work_side: int = WORK_SIDE, reduced: bool = True
+    ) -> None:
         self.estimator = estimator
         self.verifier = verifier
         self.work_side = work_side
+        self.reduced = reduced
 
     def read(self, data: bytes) -> Reading:
         """Return the digits in the image; raises `model.errors.ImageError` for bad input."""
         readings: list[DigitReading] = []
-        for options in digit_options(data, self.work_side):
+        for options in digit_options(data, self.work_side, self.reduced):
             readings += self._most_convincing(options)
         return Reading(digits=tuple(readings))
 
