@@ -97,6 +97,25 @@ def summary(outcomes: Sequence[Outcome]) -> dict[str, dict[str, dict[str, float]
     }
 
 
+def markdown_table(results: dict[int, dict[str, dict[str, dict[str, float]]]]) -> str:
+    """Rows: conditions, then overall; columns: each kind at each photo side."""
+    columns = [(side, kind) for side, kinds in results.items() for kind in kinds]
+    rows: list[str] = []
+    for kinds in results.values():
+        for conds in kinds.values():
+            rows += [c for c in conds if c not in rows and c != "overall"]
+    rows.append("overall")
+    header = "| condition | " + " | ".join(f"{k} @{s}px" for s, k in columns) + " |"
+    lines = [header, "|---" * (len(columns) + 1) + "|"]
+    for row in rows:
+        cells = []
+        for side, kind in columns:
+            fig = results[side][kind].get(row)
+            cells.append(f"{fig['accuracy']:.1%} ({fig['n']:.0f})" if fig else "")
+        lines.append(f"| {row} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the benchmark and print a table (or JSON)."""
     parser = argparse.ArgumentParser(
@@ -112,6 +131,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--markdown", action="store_true", help="one table, as in the README")
     args = parser.parse_args(argv)
     if args.conditions == "basic":
         conditions = list(BASIC)
@@ -127,6 +147,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         results[side] = summary(outcomes)
     if args.json:
         print(json.dumps(results, indent=1))
+        return
+    if args.markdown:
+        print(markdown_table(results))
         return
     for side, kinds in results.items():
         print(f"\nphoto long side {side}px")

@@ -250,6 +250,16 @@ CONDITIONS: dict[str, Condition] = {
             jpeg_quality=(70, 85),
         ),
         Condition("small", digit_height=(0.06, 0.1), jitter=0.15, blur=(0.3, 0.8)),
+        # Both at once: what decides how small a photo size the bot can download.
+        Condition(
+            "small-thin",
+            stroke="thin",
+            ink=(28, 32, 60),
+            ink_alpha=(0.8, 0.95),
+            digit_height=(0.06, 0.1),
+            jitter=0.15,
+            blur=(0.3, 0.8),
+        ),
         Condition("off-centre", position="off-centre", digit_height=(0.15, 0.3)),
         Condition("rotated", rotation=(-15.0, 15.0)),
         Condition("slanted", slant=(15.0, 30.0)),

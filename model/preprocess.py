@@ -28,7 +28,8 @@ MAX_PIXELS = 64_000_000
 # is then still about 50 px tall, enough for the 32x32 normalization.
 WORK_SIDE = 640
 MIN_WORK_SIDE = 96
-# Digits shorter than this (in analysis pixels) are measured again at full resolution.
+# When the tallest digit found at half resolution is shorter than this (in pixels at half
+# resolution), the photo is analysed again at full resolution.
 DETAIL_BELOW = 64
 
 # NIST's box: width 20 and height 32, centred in 32x32; ink-pixel count kept in [256, 412].
@@ -118,20 +119,7 @@ def ink_map(grey: np.ndarray) -> np.ndarray:
     Light ink on dark paper is recognised and inverted. The paper is estimated by a
     morphological closing, which follows gradients and keeps the edges of hard shadows.
     """
-    return _ink_layers(grey).ink
-
-
-@dataclass(frozen=True)
-class _InkLayers:
-    ink: np.ndarray
-    paper: np.ndarray  # paper brightness, in the polarity the ink was measured in
-    floor: float  # the contrast of bare paper (noise, texture), taken off the ink
-    inverted: bool
-
-
-def _ink_layers(grey: np.ndarray) -> _InkLayers:
-    inverted = _ink_is_light(grey)
-    if inverted:
+    if _ink_is_light(grey):
         grey = 1.0 - grey
     paper = _paper_brightness(grey)
     contrast = (paper - grey) / np.maximum(paper, 0.05)
@@ -140,8 +128,7 @@ def _ink_layers(grey: np.ndarray) -> _InkLayers:
     sample = contrast[::4, ::4]
     median = float(np.median(sample))
     spread = 1.4826 * float(np.median(np.abs(sample - median)))
-    floor = min(median + 3.0 * spread, 0.5)
-    return _InkLayers(_floored(contrast, floor), paper, floor, inverted)
+    return _floored(contrast, min(median + 3.0 * spread, 0.5))
 
 
 def _floored(contrast: np.ndarray, floor: float) -> np.ndarray:
@@ -457,26 +444,6 @@ def _stroke_normalized(scaled: np.ndarray) -> np.ndarray:
     return bitmap
 
 
-def _detail_ink(
-    grey: np.ndarray, layers: _InkLayers, box: Box, own: np.ndarray, scale: int
-) -> np.ndarray:
-    """Measure a small digit's ink again at `scale` times the analysis resolution."""
-    x0, y0, x1, y1 = box
-    region = grey[y0 * scale : y1 * scale, x0 * scale : x1 * scale]
-    h, w = region.shape
-    own = own[: (h + scale - 1) // scale, : (w + scale - 1) // scale]
-    if layers.inverted:
-        region = 1.0 - region
-    paper = np.asarray(
-        Image.fromarray(layers.paper[y0:y1, x0:x1].astype(np.float32), "F").resize(
-            (region.shape[1], region.shape[0]), Image.Resampling.BILINEAR
-        )
-    )
-    ink = _floored((paper - region) / np.maximum(paper, 0.05), layers.floor)
-    near = np.repeat(np.repeat(ndimage.binary_dilation(own), scale, axis=0), scale, axis=1)
-    return np.where(near[: ink.shape[0], : ink.shape[1]], ink, 0.0)
-
-
 Options = list[list[DigitImage]]
 
 
@@ -486,27 +453,30 @@ def digit_options(data: bytes, work_side: int = WORK_SIDE, reduced: bool = True)
     Each option is a list of digits (the group as one digit, or cut into two, three...), the
     likeliest by shape first. Returns [] when the image shows no digit.
 
-    Digits are found at half of `work_side`, where a JPEG decodes at a quarter of a phone
-    photo's size; only when a digit is too small to normalize well from there is the photo
-    decoded again at `work_side`. `reduced=False` analyses at `work_side` throughout.
+    The photo is first analysed at half of `work_side`, where a JPEG decodes at a quarter of
+    a phone photo's size. When that finds only small digits, or none (a thin pen line may
+    vanish at that scale), it is analysed again at `work_side`. `reduced=False` analyses at
+    `work_side` only.
     """
-    analysis, factor = decode_grey(data, work_side // 2 if reduced else work_side)
-    layers = _ink_layers(analysis)
-    groups = digit_boxes(ink_labels(layers.ink))
-    detail = None
-    if reduced and any(box[3] - box[1] < DETAIL_BELOW for box, _ in groups):
-        finer, _ = decode_grey(data, work_side)
-        if finer.shape[0] >= 2 * analysis.shape[0] - 1:
-            detail = finer
+    if reduced:
+        grey, factor = decode_grey(data, work_side // 2)
+        found = _options_in(grey, factor)
+        tallest = max((o[0][0].box[3] - o[0][0].box[1] for o in found), default=0)
+        if tallest / factor >= DETAIL_BELOW or max(grey.shape) < work_side // 2:
+            return found
+    grey, factor = decode_grey(data, work_side)
+    return _options_in(grey, factor)
+
+
+def _options_in(grey: np.ndarray, factor: float) -> list[Options]:
+    ink = ink_map(grey)
     found = []
-    for group, own in groups:
+    for group, own in digit_boxes(ink_labels(ink)):
         options = []
         for count in digit_counts(group):
             parts = cut_apart(group, own, count)
             if len(parts) == count:
-                options.append(
-                    [_digit_image(detail, layers, box, mine, factor) for box, mine in parts]
-                )
+                options.append([_digit_image(ink, box, mine, factor) for box, mine in parts])
         found.append(options)
     return found
 
@@ -516,15 +486,10 @@ def digit_images(data: bytes, work_side: int = WORK_SIDE) -> list[DigitImage]:
     return [digit for options in digit_options(data, work_side) for digit in options[0]]
 
 
-def _digit_image(
-    detail: np.ndarray | None, layers: _InkLayers, box: Box, own: np.ndarray, factor: float
-) -> DigitImage:
+def _digit_image(ink: np.ndarray, box: Box, own: np.ndarray, factor: float) -> DigitImage:
     x0, y0, x1, y1 = box
-    if detail is not None and y1 - y0 < DETAIL_BELOW:
-        crop = _detail_ink(detail, layers, box, own, 2)
-    else:
-        near = ndimage.binary_dilation(own, iterations=2)
-        crop = np.where(near, layers.ink[y0:y1, x0:x1], 0.0)
+    near = ndimage.binary_dilation(own, iterations=2)
+    crop = np.where(near, ink[y0:y1, x0:x1], 0.0)
     grid, aspect = optdigits_grid_and_aspect(crop)
     return DigitImage(
         grid=grid,
