@@ -477,7 +477,7 @@ def _options_in(grey: np.ndarray, factor: float) -> list[Options]:
             parts = cut_apart(group, own, count)
             if len(parts) == count:
                 options.append([_digit_image(ink, box, mine, factor) for box, mine in parts])
-        found.append(options)
+        found.append(options or [[_digit_image(ink, group, own, factor)]])
     return found
 
 
