@@ -454,15 +454,17 @@ def digit_options(data: bytes, work_side: int = WORK_SIDE, reduced: bool = True)
     likeliest by shape first. Returns [] when the image shows no digit.
 
     The photo is first analysed at half of `work_side`, where a JPEG decodes at a quarter of
-    a phone photo's size. When that finds only small digits, or none (a thin pen line may
-    vanish at that scale), it is analysed again at `work_side`. `reduced=False` analyses at
+    a phone photo's size. When that finds only small digits, it is analysed again at
+    `work_side`. `reduced=False` analyses at
     `work_side` only.
     """
     if reduced:
         grey, factor = decode_grey(data, work_side // 2)
         found = _options_in(grey, factor)
         tallest = max((o[0][0].box[3] - o[0][0].box[1] for o in found), default=0)
-        if tallest / factor >= DETAIL_BELOW or max(grey.shape) < work_side // 2:
+        # Nothing at all is not looked for again: at full resolution the texture of a wall
+        # or of paper starts to look like writing.
+        if not found or tallest / factor >= DETAIL_BELOW or max(grey.shape) < work_side // 2:
             return found
     grey, factor = decode_grey(data, work_side)
     return _options_in(grey, factor)
