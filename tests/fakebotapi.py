@@ -19,8 +19,9 @@ test's loop (or :meth:`FakeBotAPI.stop`).
 Tests talk to it through a thread-safe API: update builders (:meth:`FakeBotAPI.send_text`,
 :meth:`FakeBotAPI.send_photo`, ...) enqueue updates for the bot to fetch, every Bot API request
 is recorded as a :class:`Call`, and the ``wait_for*``/``await_*`` helpers block until the bot
-has made the expected calls. :meth:`FakeBotAPI.fail_next` and :meth:`FakeBotAPI.delay_next`
-inject Telegram-style errors and slow responses.
+has made the expected calls. :meth:`FakeBotAPI.fail_next`, :meth:`FakeBotAPI.delay_next` and
+:meth:`FakeBotAPI.drop_next` inject Telegram-style errors, slow responses and dropped connections,
+for Bot API methods and (as the method :data:`DOWNLOAD`) for file downloads.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TypeVar
 
@@ -53,6 +54,7 @@ import httpx
 __all__ = [
     "DEFAULT_CHAT_ID",
     "DEFAULT_USER_ID",
+    "DOWNLOAD",
     "BotAPIError",
     "Call",
     "FakeBotAPI",
@@ -66,6 +68,10 @@ MethodHandler = Callable[["Call"], Any]
 
 DEFAULT_USER_ID = 4242
 DEFAULT_CHAT_ID = DEFAULT_USER_ID  # a private chat's id equals the user's id in Telegram
+# The "method" name under which fail_next/delay_next/drop_next affect file downloads.
+DOWNLOAD = "download"
+# A fault with this status closes the connection without any answer.
+_DROP = 0
 BOT_USERNAME = "digitbot_test_bot"
 
 # Telegram refuses getFile for anything bigger than this (Bot API limit for downloads).
@@ -212,6 +218,13 @@ class Call:
     file_names: dict[str, str] = field(default_factory=dict)
     file_mime_types: dict[str, str] = field(default_factory=dict)
     http_method: str = "POST"
+    # The HTTP status the server answered with (0: connection dropped); None while in progress.
+    status: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether the call succeeded: failed calls (injected faults, errors) are recorded too."""
+        return self.status == 200
 
     def attachment(self, ref: str) -> bytes:
         """Bytes of an upload referenced by ``attach://name`` (or by the bare part name)."""
@@ -517,7 +530,8 @@ class FakeBotAPI:
         """Make the next ``count`` calls of ``method`` fail with a Telegram-style error.
 
         429 always carries ``parameters.retry_after`` (default 1 s) as Telegram does, which PTB
-        turns into ``telegram.error.RetryAfter``. The failing calls are still recorded.
+        turns into ``telegram.error.RetryAfter``. The failing calls are still recorded. With
+        ``method=DOWNLOAD`` the next file downloads fail instead.
         """
         if status == 429 and retry_after is None:
             retry_after = 1
@@ -531,9 +545,18 @@ class FakeBotAPI:
             self._faults.setdefault(method.lower(), []).append(fault)
 
     def delay_next(self, method: str, seconds: float, count: int = 1) -> None:
-        """Hold the next ``count`` answers to ``method`` for ``seconds`` (to provoke timeouts)."""
+        """Hold the next ``count`` answers to ``method`` (or DOWNLOAD) for ``seconds``."""
         with self._cond:
             self._delays.setdefault(method.lower(), []).extend([seconds] * count)
+
+    def drop_next(self, method: str, count: int = 1) -> None:
+        """Close the connection of the next ``count`` calls of ``method`` (or DOWNLOAD) unanswered.
+
+        The calls are recorded (with status 0) but not carried out, like a connection lost
+        before the request reached the server.
+        """
+        with self._cond:
+            self._faults.setdefault(method.lower(), []).append(_Fault(_DROP, "", None, count))
 
     def set_handler(self, method: str, handler: MethodHandler) -> None:
         """Add or replace a Bot API method; ``handler(call)`` returns the ``result`` value or
@@ -906,6 +929,7 @@ class FakeBotAPI:
                 # Keep the most recent token last so `.token` reflects the latest caller.
                 self._tokens.remove(token)
                 self._tokens.append(token)
+            index = len(self._calls)
             self._calls.append(call)
             self._cond.notify_all()
             fault = self._take_fault(method.lower())
@@ -914,9 +938,22 @@ class FakeBotAPI:
 
         if delay:
             self._sleep(delay)
+        status, payload = self._answer(call, handler, fault)
+        with self._cond:
+            # Replaced by position; clear_calls() in the meantime leaves the list alone.
+            if index < len(self._calls) and self._calls[index] is call:
+                self._calls[index] = replace(call, status=status)
+            self._cond.notify_all()
+        return status, payload
+
+    def _answer(
+        self, call: Call, handler: MethodHandler | None, fault: _Fault | None
+    ) -> tuple[int, dict[str, Any]]:
         if handler is None:
             return 404, BotAPIError(404, "Not Found: method not found").payload()
         if fault is not None:
+            if fault.status == _DROP:
+                return _DROP, {}
             params = {"retry_after": fault.retry_after} if fault.retry_after is not None else None
             return fault.status, BotAPIError(fault.status, fault.description, params).payload()
         try:
@@ -944,14 +981,24 @@ class FakeBotAPI:
                     return
                 self._cond.wait(remaining)
 
-    def _serve_file(self, token: str, path: str) -> StoredFile | None:
+    def _serve_file(self, token: str, path: str) -> tuple[int, StoredFile | BotAPIError]:
+        """The download's status and file (or error); faults and delays of DOWNLOAD apply."""
         with self._cond:
             if token not in self._tokens:
                 self._tokens.append(token)
+            fault = self._take_fault(DOWNLOAD)
+            delays = self._delays.get(DOWNLOAD)
+            delay = delays.pop(0) if delays else 0.0
+        if delay:
+            self._sleep(delay)
+        if fault is not None:
+            return fault.status, BotAPIError(fault.status, fault.description)
+        with self._cond:
             stored = self._files_by_path.get(path)
-            if stored is not None:
-                self._downloads.append(path)
-            return stored
+            if stored is None:
+                return 404, BotAPIError(404, "Not Found")
+            self._downloads.append(path)
+            return 200, stored
 
     def _record_server_error(self, description: str) -> None:
         with self._cond:
@@ -1300,6 +1347,8 @@ class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = False
     block_on_close = True
     allow_reuse_address = True
+    # socketserver's default backlog of 5 resets connections when a bot opens many at once.
+    request_queue_size = 128
 
     def __init__(
         self,
@@ -1369,11 +1418,13 @@ class _Handler(BaseHTTPRequestHandler):
             return
         file_match = _FILE_PATH_RE.match(path)
         if file_match and http_method == "GET":
-            stored = api._serve_file(file_match["token"], file_match["path"])
-            if stored is None:
-                self._send_json(404, BotAPIError(404, "Not Found").payload())
+            status, served = api._serve_file(file_match["token"], file_match["path"])
+            if status == _DROP:
+                self.close_connection = True
+            elif isinstance(served, StoredFile):
+                self._send_bytes(200, served.data, "application/octet-stream")
             else:
-                self._send_bytes(200, stored.data, "application/octet-stream")
+                self._send_json(status, served.payload())
             return
         api_match = _BOT_PATH_RE.match(path)
         if api_match is None:
@@ -1391,6 +1442,9 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception:
             api._record_server_error(traceback.format_exc())
             status, payload = 500, BotAPIError(500, "Internal Server Error: fake bug").payload()
+        if status == _DROP:
+            self.close_connection = True  # no answer at all: the client sees the connection close
+            return
         self._send_json(status, payload)
 
     def _read_body(self) -> bytes:

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from fakebotapi import DEFAULT_CHAT_ID, DEFAULT_USER_ID, FakeBotAPI
+from fakebotapi import DEFAULT_CHAT_ID, DEFAULT_USER_ID, DOWNLOAD, FakeBotAPI
 from telegram import (
     Bot,
     BotCommand,
@@ -414,3 +414,30 @@ async def test_application_webhook(fake_api: FakeBotAPI) -> None:
     with pytest.raises(Conflict, match="webhook is active"):
         async with Bot(TOKEN, base_url=fake_api.base_url) as bot:
             await bot.get_updates(timeout=0)
+
+
+async def test_dropped_connections_download_faults_and_call_status(
+    fake_api: FakeBotAPI, bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")
+    fake_api.drop_next("sendMessage")
+    with pytest.raises(NetworkError, match="RemoteProtocolError"):
+        await bot.send_message(chat_id=DEFAULT_CHAT_ID, text="lost")
+    await bot.send_message(chat_id=DEFAULT_CHAT_ID, text="kept")
+    assert [(c.status, c.ok) for c in fake_api.calls_for("sendMessage")] == [
+        (0, False),
+        (200, True),
+    ]
+
+    tg_file = await bot.get_file(fake_api.add_file(b"bytes", file_path="photos/a.jpg"))
+    fake_api.fail_next(DOWNLOAD, 500)
+    with pytest.raises(NetworkError, match="Internal Server Error"):
+        await tg_file.download_as_bytearray()
+    fake_api.drop_next(DOWNLOAD)
+    with pytest.raises(NetworkError):
+        await tg_file.download_as_bytearray()
+    fake_api.delay_next(DOWNLOAD, 2.0)
+    with pytest.raises(TimedOut):
+        await tg_file.download_as_bytearray(read_timeout=0.2)
+    assert bytes(await tg_file.download_as_bytearray()) == b"bytes"
+    assert fake_api.downloads[-1] == "photos/a.jpg"
