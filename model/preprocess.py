@@ -30,7 +30,7 @@ WORK_SIDE = 640
 MIN_WORK_SIDE = 96
 # When the tallest digit found at half resolution is shorter than this (in pixels at half
 # resolution), the photo is analysed again at full resolution.
-DETAIL_BELOW = 64
+DETAIL_BELOW = 40
 
 # NIST's box: width 20 and height 32, centred in 32x32; ink-pixel count kept in [256, 412].
 BOX_W, BOX_H, FRAME = 20, 32, 32
