@@ -1,4 +1,4 @@
-# digitbot's image: `docker compose up -d` runs it (see docs/self-hosting.md).
+# digitbot's image: `docker compose up -d` runs it (see "Run your own" in README.md).
 #
 # The builder installs the pinned dependencies (requirements.lock) before any source is copied,
 # so a code change rebuilds only the last layer; the runtime stage receives the finished

@@ -1,6 +1,6 @@
 """Running in a container: the image's invariants, the heartbeat and health check, a clean stop.
 
-The image itself is not built here (that needs a container engine; docs/self-hosting.md shows
+The image itself is not built here (that needs a container engine; README.md's "Run your own" shows
 how); these tests check what the build relies on, and drive `digitbot serve` as a process the
 way `docker stop` does.
 """
