@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 
 from telegram import BotCommand, Update
-from telegram.ext import Application, CommandHandler, MessageHandler, filters
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
 
 from bot import handlers, texts
+from bot.access import AllowList
+from bot.feedback import handlers as corrections
+from bot.feedback.database import DatabaseUnavailable
 from bot.heartbeat import Heartbeat
+from bot.limits import SendLimiter, UserRateLimit
 from bot.logs import configure_logging
+from bot.retry import RetryingRequest
 from bot.services import Services
 from bot.settings import Settings, SettingsError
 from model.errors import ModelError
@@ -29,7 +42,8 @@ IMAGE_FILE = (
 )
 # Only new messages are read: an edit or a channel post is not a question to the bot.
 NEW_MESSAGES = filters.UpdateType.MESSAGE
-ALLOWED_UPDATES = [Update.MESSAGE]
+# Button presses: the corrections under an answer (bot/feedback).
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 # In a group the bot may see every message (as an admin, or with privacy mode off). There it
 # answers commands and images only; hinting at everyone's chatter would be spam.
 HINTED = NEW_MESSAGES & filters.ChatType.PRIVATE & ~filters.StatusUpdate.ALL
@@ -42,6 +56,8 @@ async def post_init(application: Application) -> None:
         application.bot_data["services"] = Services.create(
             settings.model_path, settings.model_sha256
         )
+    if "feedback" not in application.bot_data:
+        application.bot_data["feedback"] = await asyncio.to_thread(corrections.open_store, settings)
     await application.bot.set_my_commands([BotCommand(name, text) for name, text in texts.COMMANDS])
     if settings.heartbeat_file is not None:
         heartbeat = Heartbeat(application, settings.heartbeat_file, settings.heartbeat_interval)
@@ -51,10 +67,13 @@ async def post_init(application: Application) -> None:
 
 
 async def post_shutdown(application: Application) -> None:
-    """Stop the heartbeat, so the health check sees a stopped bot as one."""
+    """Stop the heartbeat, so the health check sees a stopped bot as one; close the database."""
     heartbeat: Heartbeat | None = application.bot_data.pop("heartbeat", None)
     if heartbeat is not None:
         await heartbeat.stop()
+    feedback = application.bot_data.get("feedback")
+    if feedback is not None:
+        await asyncio.to_thread(feedback.close)
 
 
 def build_application(settings: Settings, services: Services | None = None) -> Application:
@@ -64,6 +83,8 @@ def build_application(settings: Settings, services: Services | None = None) -> A
         .token(settings.token)
         .base_url(f"{settings.api_url}/bot")
         .base_file_url(f"{settings.api_url}/file/bot")
+        .request(RetryingRequest(settings.api_retry_seconds, f"{settings.api_url}/file/bot"))
+        .rate_limiter(SendLimiter(settings.send_rate_per_second))
         .concurrent_updates(True)
         .post_init(post_init)
         .post_shutdown(post_shutdown)
@@ -72,10 +93,19 @@ def build_application(settings: Settings, services: Services | None = None) -> A
     application.bot_data["settings"] = settings
     if services is not None:
         application.bot_data["services"] = services
+    # Before every other handler: strangers (with an allow-list), then users over their limit.
+    application.add_handler(TypeHandler(Update, AllowList(settings.allowed_user_ids).check), -2)
+    application.add_handler(
+        TypeHandler(Update, UserRateLimit(settings.rate_limit_per_minute).check), -1
+    )
     application.add_handler(CommandHandler("start", handlers.start))
     application.add_handler(CommandHandler("help", handlers.help_command))
     application.add_handler(CommandHandler("sample", handlers.sample))
     application.add_handler(CommandHandler("accuracy", handlers.accuracy))
+    application.add_handler(CommandHandler("stats", corrections.stats))
+    application.add_handler(CommandHandler("forget", corrections.forget))
+    # Every button press is answered, a forged one too.
+    application.add_handler(CallbackQueryHandler(corrections.tap))
     application.add_handler(MessageHandler(NEW_MESSAGES & filters.PHOTO, handlers.photo))
     application.add_handler(MessageHandler(NEW_MESSAGES & IMAGE_FILE, handlers.image_document))
     application.add_handler(MessageHandler(HINTED & filters.COMMAND, handlers.unknown_command))
@@ -98,7 +128,13 @@ def serve() -> int:
     except ModelError as exc:
         print(f"digitbot: model error: {exc}", file=sys.stderr)
         return 2
+    try:
+        feedback = corrections.open_store(settings)
+    except DatabaseUnavailable as exc:
+        print(f"digitbot: database error: {exc}", file=sys.stderr)
+        return 2
     application = build_application(settings, services)
+    application.bot_data["feedback"] = feedback
     if settings.mode == "webhook":
         logger.info(
             "serving in webhook mode on %s:%d", settings.webhook_listen, settings.webhook_port

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from model.recognize import Recognizer
 
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "model" / "examples"
+DATABASE_HELP = "feedback database (default: $DATABASE_URL, else $DATA_DIR/digitbot.sqlite)"
 
 
 def _model_args(parser: argparse.ArgumentParser) -> None:
@@ -74,6 +75,23 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="replace the model shipped in the package (a source checkout) and record its hash",
     )
+    train.add_argument(
+        "--with-feedback",
+        action="store_true",
+        help="add the digits the bot's users confirmed; report held-out accuracy and theirs",
+    )
+    train.add_argument("--database", metavar="URL", help=f"with --with-feedback: {DATABASE_HELP}")
+    train.add_argument(
+        "--folds",
+        type=int,
+        default=5,
+        help="with --with-feedback: cross-validation folds on the confirmed digits (0: none)",
+    )
+    export = commands.add_parser(
+        "export-feedback", help="write the confirmed digits as CSV: 64 values 0..16, then the label"
+    )
+    export.add_argument("--database", metavar="URL", help=DATABASE_HELP)
+    export.add_argument("--out", type=Path, help="CSV file to write (default: standard output)")
     return parser
 
 
@@ -98,8 +116,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _predict(args.images, args.json, args.model, args.sha256)
         if command == "evaluate":
             return _evaluate(args.json, args.model, args.sha256)
+        if command == "train" and args.with_feedback:
+            from bot.feedback.commands import train_with_feedback
+
+            return train_with_feedback(args.database, args.out, args.seed, args.folds, args.ship)
         if command == "train":
             return _train(args.out, args.seed, args.ship)
+        if command == "export-feedback":
+            from bot.feedback.commands import export_feedback
+
+            return export_feedback(args.database, args.out)
     except DigitbotError as exc:
         print(f"digitbot: {exc}", file=sys.stderr)
         return 2

@@ -12,6 +12,7 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot import texts
+from bot.feedback import handlers as corrections
 from bot.services import DEFAULT_SAMPLES, MAX_SAMPLES, Services
 from bot.settings import Settings
 from model.errors import ImageTooLarge, NotAnImage
@@ -132,10 +133,13 @@ async def _show_uploading(message: Message) -> None:
 async def _answer_image(message: Message, context: ContextTypes.DEFAULT_TYPE, file_id: str) -> None:
     await _show_uploading(message)
     try:
-        telegram_file = await context.bot.get_file(file_id)
-        data = bytes(await telegram_file.download_as_bytearray())
-    except TelegramError as exc:
-        logger.warning("could not download a file: %s", exc)
+        # Transient failures are retried (bot/retry.py); this bounds the whole fetch. The bytes
+        # stay in memory: nothing a user sends is written to disk.
+        async with asyncio.timeout(_settings(context).download_timeout):
+            telegram_file = await context.bot.get_file(file_id)
+            data = bytes(await telegram_file.download_as_bytearray())
+    except (TelegramError, TimeoutError) as exc:
+        logger.warning("could not download a file: %r", exc)
         await message.reply_text(texts.DOWNLOAD_FAILED)
         return
     try:
@@ -149,7 +153,11 @@ async def _answer_image(message: Message, context: ContextTypes.DEFAULT_TYPE, fi
     if preview is None:
         await message.reply_text(texts.NO_DIGIT)
         return
-    await message.reply_photo(preview, caption=texts.reading_caption(reading))
+    offer = corrections.offer(context, message, reading)
+    sent = await message.reply_photo(
+        preview, caption=texts.reading_caption(reading) + offer.hint, reply_markup=offer.keyboard
+    )
+    await offer.remember(sent)
 
 
 async def unsupported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

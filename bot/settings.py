@@ -21,10 +21,14 @@ SECRET_RULE = (
     "16-256 characters A-Z, a-z, 0-9, _ and -; make one with: "
     'python -c "import secrets; print(secrets.token_urlsafe(32))"'
 )
+USER_ID_SHAPE = re.compile(r"^[0-9]{1,20}$")
 # Telegram lets bots download files up to 20 MB; a bigger one cannot even be fetched.
 TELEGRAM_DOWNLOAD_LIMIT = 20 * 1024 * 1024
 # The bot's liveness signal for `digitbot healthcheck` (see bot/heartbeat.py).
 DEFAULT_HEARTBEAT_FILE = Path(tempfile.gettempdir()) / "digitbot.heartbeat"
+# Where corrections are kept in a SQLite file unless DATABASE_URL names a PostgreSQL server.
+DEFAULT_DATA_DIR = Path("data")
+DATABASE_SCHEMES = ("postgresql", "postgres", "sqlite")
 
 
 class SettingsError(ValueError):
@@ -49,6 +53,17 @@ class Settings:
     # None: no heartbeat, as when an Application is built in code; from_env always sets one.
     heartbeat_file: Path | None = None
     heartbeat_interval: int = 15
+    # Abuse and faults (see docs/behaviour.md): 0 turns a limit off; empty allows everyone.
+    rate_limit_per_minute: int = 20
+    allowed_user_ids: frozenset[int] = frozenset()
+    send_rate_per_second: int = 30
+    api_retry_seconds: float = 60.0
+    download_timeout: float = 30.0
+    # Corrections (bot/feedback): PostgreSQL at database_url, else SQLite in data_dir; both None
+    # switch them off, as when an Application is built in code. from_env always sets data_dir.
+    data_dir: Path | None = None
+    database_url: str | None = field(default=None, repr=False)  # may hold a password
+    keep_crops: bool = False
 
     @property
     def heartbeat_max_age(self) -> float:
@@ -140,6 +155,30 @@ class Settings:
             heartbeat_interval=_int(
                 get("HEARTBEAT_INTERVAL"), "HEARTBEAT_INTERVAL", cls.heartbeat_interval, 1, 600
             ),
+            rate_limit_per_minute=_int(
+                get("RATE_LIMIT_PER_MINUTE"),
+                "RATE_LIMIT_PER_MINUTE",
+                cls.rate_limit_per_minute,
+                0,
+                10_000,
+            ),
+            allowed_user_ids=_user_ids(get("ALLOWED_USER_IDS"), "ALLOWED_USER_IDS"),
+            send_rate_per_second=_int(
+                get("SEND_RATE_PER_SECOND"),
+                "SEND_RATE_PER_SECOND",
+                cls.send_rate_per_second,
+                0,
+                1000,
+            ),
+            api_retry_seconds=_int(
+                get("API_RETRY_SECONDS"), "API_RETRY_SECONDS", int(cls.api_retry_seconds), 0, 600
+            ),
+            download_timeout=_int(
+                get("DOWNLOAD_TIMEOUT"), "DOWNLOAD_TIMEOUT", int(cls.download_timeout), 1, 600
+            ),
+            data_dir=Path(get("DATA_DIR") or DEFAULT_DATA_DIR),
+            database_url=_database_url(get("DATABASE_URL")),
+            keep_crops=_flag(get("KEEP_CROPS"), "KEEP_CROPS"),
         )
 
 
@@ -153,6 +192,40 @@ def _int(raw: str | None, name: str, default: int, low: int, high: int) -> int:
     if not low <= value <= high:
         raise SettingsError(f"{name} must be between {low} and {high}, not {value}")
     return value
+
+
+def _user_ids(raw: str | None, name: str) -> frozenset[int]:
+    if raw is None:
+        return frozenset()
+    parts = [part.strip() for part in raw.split(",") if part.strip()]
+    for part in parts:
+        if not USER_ID_SHAPE.match(part):
+            raise SettingsError(
+                f"{name} must be Telegram user ids separated by commas, like 12345678,87654321; "
+                f"{part!r} is not one (the bot logs the id of everyone it refuses)"
+            )
+    return frozenset(int(part) for part in parts)
+
+
+def _database_url(raw: str | None) -> str | None:
+    # Only the kind is checked here (said without echoing the URL: it may hold a password);
+    # bot.feedback.database parses it fully when the bot starts.
+    if raw is not None and urlsplit(raw).scheme.split("+")[0] not in DATABASE_SCHEMES:
+        raise SettingsError(
+            "DATABASE_URL must be a PostgreSQL URL like postgresql://user:password@host/dbname "
+            "(or sqlite:////path/to/file.sqlite); leave it empty for SQLite in DATA_DIR"
+        )
+    return raw
+
+
+def _flag(raw: str | None, name: str) -> bool:
+    if raw is None:
+        return False
+    if raw.lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.lower() in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be true or false, not {raw!r}")
 
 
 def read_env_file(path: Path) -> dict[str, str]:

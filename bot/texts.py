@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from model.evaluate import Evaluation
 from model.recognize import Reading
+
+if TYPE_CHECKING:
+    from bot.feedback.store import AnswerState, Forgotten, Stats, Tally
 
 ACCEPTED = "a photo, or an image file (PNG, JPEG, WebP, BMP or GIF)"
 
@@ -25,6 +29,8 @@ HELP = (
     "/sample – example images from my training data\n"
     "/sample 7 – examples of one digit; /sample 7 3 – three of them\n"
     "/accuracy – how well I do on 797 test images\n"
+    "/stats – how often I was right, by your ✅ and corrections\n"
+    "/forget – delete every correction you gave me\n"
     "/help – this message"
 )
 
@@ -33,6 +39,8 @@ COMMANDS = [
     ("help", "How to use the bot"),
     ("sample", "Example images from the dataset: /sample [digit] [count]"),
     ("accuracy", "Accuracy on the 797 held-out test images"),
+    ("stats", "How often I was right, from your corrections"),
+    ("forget", "Delete everything I keep about you"),
 ]
 
 SAMPLE_USAGE = (
@@ -65,12 +73,23 @@ TEXT_HINT = (
 UNKNOWN_COMMAND = "I don't know that command. Try /help to see what I can do."
 DOWNLOAD_FAILED = "I couldn't download that file from Telegram. Please try sending it again."
 ERROR = "Sorry, something went wrong on my side. Please try again in a moment."
+NOT_ALLOWED = "Sorry, this is a private bot: it only answers the people its owner has allowed. 🔒"
+RATE_LIMITED = (
+    "Slow down a little, please: I answer up to {limit} messages a minute from each person. "
+    "I'm skipping this one and anything else you send in the next {seconds} s – "
+    "send them again after that. ⏳"
+)
 
 # A caption holds at most 1,024 characters, and a photo may be at most 10,000 px wide plus high:
 # an answer details (and pictures) this many digits and only counts the rest.
 SHOWN_DIGITS = 10
 # Beyond this many digits, "I read: …" is cut short; nobody writes a number that long.
 SHOWN_TEXT_DIGITS = 200
+
+
+def rate_limited(limit: int, seconds: int) -> str:
+    """The one notice to a user who sends more than `limit` messages a minute."""
+    return RATE_LIMITED.format(limit=limit, seconds=seconds)
 
 
 def file_too_large(size: int, limit: int) -> str:
@@ -136,3 +155,110 @@ def accuracy_text(result: Evaluation) -> str:
 def confusion_title(result: Evaluation) -> str:
     """Title drawn on the confusion-matrix picture."""
     return f"load_digits[1000:]  n={result.n}  accuracy {result.accuracy:.1%}"
+
+
+# Corrections (bot/feedback): the buttons under an answer, what a tap says, /stats and /forget.
+CORRECTION_HINT_DIGIT = "Tap ✅ if I'm right, or the right digit if I'm wrong."
+CORRECTION_HINT_NUMBER = "Tap ✅ if I'm right. A digit is wrong? Tap it, then the right one."
+BUTTON_BACK = "↩ back"
+TAP_UNKNOWN = (
+    "I can't match that button to an answer of mine (any more), so nothing was recorded. "
+    "Send the photo again to correct me."
+)
+TAP_STALE = "This answer is more than 7 days old, so I no longer take corrections for it."
+TAP_NOT_YOURS = "Only the person who sent the photo can correct this answer."
+TAP_FAILED = "Sorry, I couldn't record that just now. Please try again in a moment."
+FEEDBACK_OFF = "This bot keeps no corrections, so there is nothing to count or delete."
+
+
+def correction_hint(digits: int) -> str:
+    """The line under an answer that explains its buttons."""
+    return CORRECTION_HINT_DIGIT if digits == 1 else CORRECTION_HINT_NUMBER
+
+
+def right_button(state: AnswerState) -> str:
+    """The "✅ right" button, marked once the answer is confirmed as read."""
+    if len(state.predicted) == 1:
+        confirmed = state.labels[0] == state.predicted[0]
+        return "✅ right – recorded" if confirmed else "✅ right"
+    if state.complete:
+        return f"✅ recorded: {state.text}"
+    if any(label is not None for label in state.labels):
+        return f"✅ the rest is right: {state.text}"
+    return f"✅ right: {state.text}"
+
+
+def position_button(predicted: int, label: int | None) -> str:
+    """A digit of a number: as read, confirmed (✓) or corrected (read → label)."""
+    if label is None:
+        return str(predicted)
+    return f"{predicted} ✓" if label == predicted else f"{predicted}→{label}"
+
+
+def pad_button(digit: int, marked: bool) -> str:
+    """One of the ten digits, marked when it is the label recorded."""
+    return f"{digit} ✓" if marked else str(digit)
+
+
+def pick_toast(position: int, predicted: int) -> str:
+    """The acknowledgement of choosing which digit of a number to correct."""
+    return f"Digit {position + 1}: I read {predicted}. Which digit is it? Tap it."
+
+
+def recorded_toast(state: AnswerState, position: int | None, replaced: bool) -> str:
+    """The acknowledgement of a recorded label; `position` None for "✅ right"."""
+    thanks = "Changed" if replaced else "Thanks! Recorded"
+    if len(state.predicted) == 1:
+        label = state.labels[0]
+        return f"{thanks}: it's {'an' if label == 8 else 'a'} {label}."
+    if position is None:
+        return f"{thanks}: {state.text}."
+    return f"{thanks}: digit {position + 1} is {state.labels[position]}, so it's {state.text}."
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{part / whole:.0%}" if whole else "–"
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
+def _tally(tally: Tally) -> str:
+    return (
+        f"I was right about {tally.answers_right} of {_plural(tally.answers, 'answer')} "
+        f"({_share(tally.answers_right, tally.answers)}), "
+        f"and {tally.digits_right} of {_plural(tally.digits, 'digit')} "
+        f"({_share(tally.digits_right, tally.digits)})."
+    )
+
+
+def stats_text(stats: Stats) -> str:
+    """/stats: how often the bot was right for this user and for everyone."""
+    if stats.mine.answers:
+        mine = "Of the answers you checked: " + _tally(stats.mine)
+    else:
+        mine = (
+            "You haven't checked any of my answers yet. Under each answer, tap ✅ when I'm "
+            "right, or the right digit when I'm wrong."
+        )
+    if stats.everyone.answers:
+        everyone = "Of the answers everyone checked: " + _tally(stats.everyone)
+    else:
+        everyone = "Nobody has checked an answer yet."
+    return f"{mine}\n\n{everyone}\n\n/forget deletes every correction you gave me."
+
+
+def forget_text(forgotten: Forgotten) -> str:
+    """/forget: how much was deleted."""
+    if not forgotten.samples and not forgotten.answers:
+        return "I had nothing stored about you, so there was nothing to delete."
+    pending = (
+        f", and {_plural(forgotten.answers, 'answer')} of mine that you could still correct"
+        if forgotten.answers
+        else ""
+    )
+    return (
+        f"Done: I deleted {_plural(forgotten.samples, 'labelled digit')} you gave me"
+        f"{pending}. Nothing about you is stored any more."
+    )

@@ -34,6 +34,14 @@ ENV_NAMES = (
     "MAX_FILE_MB",
     "HEARTBEAT_FILE",
     "HEARTBEAT_INTERVAL",
+    "RATE_LIMIT_PER_MINUTE",
+    "ALLOWED_USER_IDS",
+    "SEND_RATE_PER_SECOND",
+    "API_RETRY_SECONDS",
+    "DOWNLOAD_TIMEOUT",
+    "DATA_DIR",
+    "DATABASE_URL",
+    "KEEP_CROPS",
 )
 
 # What counts as an answer the user can see; sendChatAction ("uploading…") does not.
@@ -169,8 +177,8 @@ class BotHarness:
         ]
 
     def answers(self, update: dict[str, Any]) -> list[Call]:
-        """The answers the user saw to one update."""
-        return self.calls_in(update, *ANSWER_METHODS)
+        """The answers the user saw to one update: failed attempts (injected faults) don't count."""
+        return [call for call in self.calls_in(update, *ANSWER_METHODS) if call.ok]
 
     async def answer(self, update: dict[str, Any], timeout: float = 10.0) -> Call:  # noqa: ASYNC109
         """Wait for the bot's first answer to `update` and return it."""

@@ -70,11 +70,11 @@ def test_serve_answers_and_stops_on_ctrl_c(fake_api: FakeBotAPI, tmp_path: Path,
     try:
         if mode == "polling":
             [poll, *_] = fake_api.wait_for_calls("getUpdates", timeout=30)
-            assert poll.params["allowed_updates"] == ["message"]
+            assert poll.params["allowed_updates"] == ["message", "callback_query"]
             fake_api.send_text("/start")
         else:
             fake_api.wait_for_calls("setWebhook", timeout=30)
-            assert fake_api.webhook["allowed_updates"] == ["message"]
+            assert fake_api.webhook["allowed_updates"] == ["message", "callback_query"]
             update = fake_api.send_text("/start")
             assert post_when_listening(fake_api, f"http://127.0.0.1:{port}/tg/hook", update) == 200
         [reply] = fake_api.wait_for_calls("sendMessage", timeout=10)

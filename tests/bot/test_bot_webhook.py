@@ -63,7 +63,7 @@ async def test_webhook_is_registered_with_secret(
 ) -> None:
     assert fake_api.webhook["url"] == PUBLIC_URL
     assert fake_api.webhook["secret_token"] == WEBHOOK_SECRET
-    assert fake_api.webhook["allowed_updates"] == ["message"]
+    assert fake_api.webhook["allowed_updates"] == ["message", "callback_query"]
 
 
 async def test_update_with_the_secret_is_answered(

@@ -1,0 +1,1 @@
+"""Alembic migrations of the feedback database; `bot.feedback.database.migrate` runs them."""
