@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from urllib.parse import urlsplit
 
 from telegram import BotCommand, Update
 from telegram.ext import (
@@ -122,7 +123,10 @@ def serve() -> int:
     except SettingsError as exc:
         print(f"digitbot: configuration error: {exc}", file=sys.stderr)
         return 2
-    configure_logging(settings.log_level, secrets=(settings.token, settings.webhook_secret))
+    database_password = urlsplit(settings.database_url or "").password
+    configure_logging(
+        settings.log_level, secrets=(settings.token, settings.webhook_secret, database_password)
+    )
     try:
         services = Services.create(settings.model_path, settings.model_sha256)
     except ModelError as exc:
