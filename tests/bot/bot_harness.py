@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import io
 import itertools
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 from fakebotapi import Call, FakeBotAPI
 from PIL import Image
 from telegram.ext import Application
@@ -47,8 +45,6 @@ ENV_NAMES = (
 # What counts as an answer the user can see; sendChatAction ("uploading…") does not.
 ANSWER_METHODS = ("sendMessage", "sendPhoto", "sendMediaGroup", "sendDocument")
 
-PhotoMaker = Callable[..., bytes]
-
 
 def chat_of(update: dict[str, Any]) -> int:
     """The chat an update's message was sent in."""
@@ -68,48 +64,6 @@ def upload(call: Call, param: str) -> bytes:
     """The bytes the bot uploaded for a file parameter, e.g. sendPhoto's `photo`."""
     ref = call.params.get(param)
     return call.attachment(ref) if isinstance(ref, str) else call.files[param]
-
-
-def draw(
-    glyphs: dict[int, np.ndarray],
-    digits: Sequence[int],
-    size: tuple[int, int] = (1280, 960),
-    height: float = 0.35,
-    ink: float = 30.0,
-    paper: float = 225.0,
-) -> np.ndarray:
-    """Return a grey image with the digits written left to right, centred."""
-    w, h = size
-    side = int(h * height)
-    canvas = np.full((h, w), paper, dtype=np.float64)
-    step = int(side * 0.85)
-    x = (w - step * len(digits)) // 2
-    y = (h - side) // 2
-    for digit in digits:
-        glyph = Image.fromarray((glyphs[digit] * 255).astype(np.uint8)).resize(
-            (side, side), Image.Resampling.BILINEAR
-        )
-        alpha = np.asarray(glyph, dtype=np.float64) / 255.0
-        region = canvas[y : y + side, x : x + side]
-        canvas[y : y + side, x : x + side] = region * (1 - alpha) + ink * alpha
-        x += step
-    return canvas
-
-
-def encode(image: Image.Image, fmt: str = "JPEG", **params: Any) -> bytes:
-    """Return an image's bytes in a file format."""
-    out = io.BytesIO()
-    image.save(out, fmt, **params)
-    return out.getvalue()
-
-
-def photo_bytes(
-    glyphs: dict[int, np.ndarray], digits: Sequence[int], fmt: str = "JPEG", **options: Any
-) -> bytes:
-    """A photo of handwritten digits on paper, as JPEG (or `fmt`) bytes."""
-    grey = draw(glyphs, digits, **options)
-    image = Image.fromarray(np.clip(grey, 0, 255).astype(np.uint8), "L").convert("RGB")
-    return encode(image, fmt, **({"quality": 90} if fmt == "JPEG" else {}))
 
 
 @dataclass

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from typing import Any
 
-import numpy as np
 import pytest
-from bot_harness import TOKEN, BotHarness, PhotoMaker, chat_of, photo_bytes
+from bot_harness import TOKEN, BotHarness, chat_of
 from fakebotapi import FakeBotAPI
 
 from bot.app import build_application
 from bot.services import Services
 from bot.settings import Settings
-from model.data import MNIST_HELDOUT, mnist_glyphs
 
 
 @pytest.hookimpl(wrapper=True)
@@ -34,23 +32,6 @@ def _timedelta_retry_after(monkeypatch: pytest.MonkeyPatch) -> None:
 def services() -> Services:
     """The real services with the shipped model, created once (it takes about a second)."""
     return Services.create()
-
-
-@pytest.fixture(scope="session")
-def glyphs() -> dict[int, np.ndarray]:
-    """One clear held-out MNIST glyph per digit (ink 0..1), chosen once by index."""
-    images, labels = mnist_glyphs(MNIST_HELDOUT)
-    return {digit: images[np.flatnonzero(labels == digit)[3]] for digit in range(10)}
-
-
-@pytest.fixture
-def photo(glyphs: dict[int, np.ndarray]) -> PhotoMaker:
-    """Make a photo of digits: `photo([2, 0], fmt="PNG", size=(640, 480), ...)` → bytes."""
-
-    def make(digits: Sequence[int], fmt: str = "JPEG", **options: Any) -> bytes:
-        return photo_bytes(glyphs, digits, fmt, **options)
-
-    return make
 
 
 @pytest.fixture

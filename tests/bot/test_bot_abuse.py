@@ -8,7 +8,8 @@ import time
 from typing import Any
 
 import pytest
-from bot_harness import TOKEN, BotHarness, PhotoMaker
+from bot_harness import TOKEN, BotHarness
+from digit_photos import PhotoMaker
 from fakebotapi import FakeBotAPI
 
 from bot import texts

@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-from bot_harness import TOKEN, BotHarness, PhotoMaker, encode
+from bot_harness import TOKEN, BotHarness
+from digit_photos import PhotoMaker, encode
 from fakebotapi import DOWNLOAD, FakeBotAPI
 from PIL import Image
 

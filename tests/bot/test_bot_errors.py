@@ -6,7 +6,8 @@ import dataclasses
 import logging
 
 import pytest
-from bot_harness import BotHarness, PhotoMaker
+from bot_harness import BotHarness
+from digit_photos import PhotoMaker
 
 from bot import texts
 from bot.services import Services

@@ -14,7 +14,8 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from bot_harness import BotHarness, PhotoMaker
+from bot_harness import BotHarness
+from digit_photos import PhotoMaker
 from fakebotapi import DOWNLOAD, FakeBotAPI
 from telegram.error import BadRequest, NetworkError, TimedOut
 

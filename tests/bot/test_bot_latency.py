@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from bot_harness import BotHarness, PhotoMaker
+from bot_harness import BotHarness
+from digit_photos import PhotoMaker
 from fakebotapi import FakeBotAPI
 
 from bench.bot_latency import measure, percentile, telegram_sizes

@@ -9,7 +9,8 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from bot_harness import TOKEN, WEBHOOK_SECRET, BotHarness, PhotoMaker
+from bot_harness import TOKEN, WEBHOOK_SECRET, BotHarness
+from digit_photos import PhotoMaker
 from fakebotapi import FakeBotAPI
 
 from bot import texts

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from bot_harness import BotHarness, PhotoMaker, png_size, upload
+from bot_harness import BotHarness, png_size, upload
+from digit_photos import PhotoMaker
 from fakebotapi import FakeBotAPI
 
 from bot import texts

@@ -16,7 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from bot_harness import TOKEN, BotHarness, PhotoMaker
+from bot_harness import TOKEN, BotHarness
+from digit_photos import PhotoMaker
 from fakebotapi import DOWNLOAD, FakeBotAPI
 
 from bot.logs import NOISY_LOGGERS, REDACTED, configure_logging

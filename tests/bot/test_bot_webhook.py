@@ -6,7 +6,8 @@ import socket
 from collections.abc import AsyncIterator
 
 import pytest
-from bot_harness import TOKEN, WEBHOOK_SECRET, BotHarness, PhotoMaker
+from bot_harness import TOKEN, WEBHOOK_SECRET, BotHarness
+from digit_photos import PhotoMaker
 from fakebotapi import FakeBotAPI
 
 from bot import texts

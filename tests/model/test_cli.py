@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from model_photos import PhotoMaker
+from digit_photos import PhotoMaker
 
 from bot.cli import main
 

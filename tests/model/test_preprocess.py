@@ -8,7 +8,7 @@ import zlib
 
 import numpy as np
 import pytest
-from model_photos import PhotoMaker, draw, encode
+from digit_photos import PhotoMaker, draw, encode
 from PIL import Image
 
 from model.errors import ImageTooLarge, NotAnImage

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from model_photos import PhotoMaker
+from digit_photos import PhotoMaker
 
 from model.preprocess import cut_apart, digit_counts
 from model.recognize import Recognizer

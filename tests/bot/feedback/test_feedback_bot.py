@@ -11,7 +11,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from bot_harness import BotHarness, PhotoMaker, chat_of
+from bot_harness import BotHarness, chat_of
+from digit_photos import PhotoMaker
 from fakebotapi import Call, FakeBotAPI
 from feedback_harness import message_of, running_bot
 from sqlalchemy import select

@@ -1,4 +1,4 @@
-"""Synthetic photos of handwritten digits for the recognition core's tests."""
+"""Synthetic photos of handwritten digits (held-out MNIST glyphs on paper) for the tests."""
 
 from __future__ import annotations
 
@@ -44,3 +44,12 @@ def encode(image: Image.Image, fmt: str = "JPEG", **params: Any) -> bytes:
     out = io.BytesIO()
     image.save(out, fmt, **params)
     return out.getvalue()
+
+
+def photo_bytes(
+    glyphs: dict[int, np.ndarray], digits: Sequence[int], fmt: str = "JPEG", **options: Any
+) -> bytes:
+    """A photo of handwritten digits on paper, as JPEG (or `fmt`) bytes."""
+    grey = draw(glyphs, digits, **options)
+    image = Image.fromarray(np.clip(grey, 0, 255).astype(np.uint8), "L").convert("RGB")
+    return encode(image, fmt, **({"quality": 90} if fmt == "JPEG" else {}))
