@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from telegram import InputMediaPhoto, Message, PhotoSize, Update
 from telegram.constants import ChatAction
-from telegram.error import TelegramError
+from telegram.error import NetworkError, TelegramError
 from telegram.ext import ContextTypes
 
 from bot import texts
@@ -180,6 +180,11 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log the failure with its traceback and tell the user, without details."""
+    if update is None and isinstance(context.error, NetworkError):
+        # The polling loop could not reach the Bot API; it retries by itself. One line per
+        # attempt, not a hundred-line traceback, while the network is down.
+        logger.warning("cannot reach the Bot API, retrying: %s", context.error)
+        return
     logger.error("error while handling an update", exc_info=context.error)
     if isinstance(update, Update) and update.effective_message:
         try:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from types import SimpleNamespace
 
 import pytest
 from bot_harness import BotHarness
 from digit_photos import PhotoMaker
+from telegram.error import NetworkError
 
 from bot import texts
+from bot.handlers import on_error
 from bot.services import Services
 from model.recognize import Reading
 
@@ -46,3 +49,14 @@ async def test_a_failing_handler_is_logged_answered_and_survived(
 
     fine = bot.photo(photo([3]))
     assert (await bot.answer(fine)).params["caption"].startswith("I read: 3 (")
+
+
+async def test_polling_network_errors_are_one_warning_line(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    context = SimpleNamespace(error=NetworkError("connection refused"))
+    with caplog.at_level("WARNING"):
+        await on_error(None, context)  # type: ignore[arg-type]
+    assert [r.levelname for r in caplog.records] == ["WARNING"]
+    assert "cannot reach the Bot API" in caplog.text
+    assert caplog.records[0].exc_info is None
