@@ -78,3 +78,11 @@ def test_shipped_model_accuracy_floor_on_the_797_heldout(estimator: Any) -> None
     assert result.n == 797
     assert result.accuracy >= 0.965
     assert result.confusion.sum() == 797
+
+
+def test_load_model_is_importable_from_the_package() -> None:
+    import model
+
+    estimator = model.load_model()
+    assert isinstance(estimator, MLPClassifier)
+    assert estimator.predict([[0] * 64]).shape == (1,)
