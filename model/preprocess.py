@@ -35,7 +35,6 @@ DETAIL_BELOW = 40
 # NIST's box: width 20 and height 32, centred in 32x32; ink-pixel count kept in [256, 412].
 BOX_W, BOX_H, FRAME = 20, 32, 32
 MIN_INK, MAX_INK = 256, 412
-TARGET_INK = 313
 
 # A pixel is ink when it is this much darker than the paper around it (relative contrast).
 STRONG_INK = 0.30
@@ -128,10 +127,7 @@ def ink_map(grey: np.ndarray) -> np.ndarray:
     sample = contrast[::4, ::4]
     median = float(np.median(sample))
     spread = 1.4826 * float(np.median(np.abs(sample - median)))
-    return _floored(contrast, min(median + 3.0 * spread, 0.5))
-
-
-def _floored(contrast: np.ndarray, floor: float) -> np.ndarray:
+    floor = min(median + 3.0 * spread, 0.5)
     return np.clip((contrast - floor) / (1.0 - floor), 0.0, 1.0).astype(np.float32)
 
 
