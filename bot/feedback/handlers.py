@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -222,19 +223,24 @@ async def _show(query: CallbackQuery, keyboard: InlineKeyboardMarkup) -> None:
 
 async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Say how often the bot was right, for this user and for everyone."""
-    message, user = update.effective_message, update.effective_user
-    if message is None or user is None:
-        return
-    store = _store(context)
-    if store is None:
-        await message.reply_text(texts.FEEDBACK_OFF)
-        return
-    result = await asyncio.to_thread(store.stats, user.id)
-    await message.reply_text(texts.stats_text(result))
+    await _about_user(
+        update, context, lambda store, user_id: texts.stats_text(store.stats(user_id))
+    )
 
 
 async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Delete everything stored about the user and say how much that was."""
+    await _about_user(
+        update, context, lambda store, user_id: texts.forget_text(store.forget(user_id))
+    )
+
+
+async def _about_user(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    reply_for: Callable[[FeedbackStore, int], str],
+) -> None:
+    """Answer a command about the user's stored data, computed off the event loop."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
@@ -242,5 +248,4 @@ async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if store is None:
         await message.reply_text(texts.FEEDBACK_OFF)
         return
-    forgotten = await asyncio.to_thread(store.forget, user.id)
-    await message.reply_text(texts.forget_text(forgotten))
+    await message.reply_text(await asyncio.to_thread(reply_for, store, user.id))
