@@ -23,6 +23,8 @@ logger = logging.getLogger(__name__)
 # Telegram offers each photo at several sizes (about 90, 320, 800 and 1280 px on the long
 # side). The analysis runs at WORK_SIDE, so the smallest size at least that large loses nothing.
 PHOTO_LONG_SIDE = WORK_SIDE
+# An answer slower than this gets "sending a photo…" shown meanwhile.
+CHAT_ACTION_AFTER = 1.0
 
 
 def _services(context: ContextTypes.DEFAULT_TYPE) -> Services:
@@ -130,8 +132,25 @@ async def _show_uploading(message: Message) -> None:
         logger.warning("could not send a chat action: %s", exc)
 
 
+async def _show_uploading_after(message: Message, delay: float) -> None:
+    await asyncio.sleep(delay)
+    # Once it is on its way, let it finish: a request cut off halfway costs its connection.
+    await asyncio.shield(_show_uploading(message))
+
+
 async def _answer_image(message: Message, context: ContextTypes.DEFAULT_TYPE, file_id: str) -> None:
-    await _show_uploading(message)
+    # Telegram asks bots to show a chat action only when the answer takes noticeable time: most
+    # answers arrive well within CHAT_ACTION_AFTER, and a busy bot saves a request per photo.
+    uploading = asyncio.create_task(_show_uploading_after(message, CHAT_ACTION_AFTER))
+    try:
+        await _read_and_answer(message, context, file_id)
+    finally:
+        uploading.cancel()
+
+
+async def _read_and_answer(
+    message: Message, context: ContextTypes.DEFAULT_TYPE, file_id: str
+) -> None:
     try:
         # Transient failures are retried (bot/retry.py); this bounds the whole fetch. The bytes
         # stay in memory: nothing a user sends is written to disk.

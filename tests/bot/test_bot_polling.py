@@ -7,9 +7,9 @@ import re
 import pytest
 from bot_harness import BotHarness, png_size, upload
 from digit_photos import PhotoMaker
-from fakebotapi import FakeBotAPI
+from fakebotapi import DOWNLOAD, FakeBotAPI
 
-from bot import texts
+from bot import handlers, texts
 from bot.services import DEFAULT_SAMPLES, MAX_SAMPLES, Services
 
 
@@ -86,6 +86,19 @@ async def test_photo_of_a_digit_is_read(bot: BotHarness, photo: PhotoMaker, digi
     assert answer.params["caption"].startswith(f"I read: {digit} (")
     width, height = png_size(upload(answer, "photo"))
     assert height > width / 2  # one column: the crop above its 8x8 grid
+    # A quick answer needs no "sending a photo…" first (Telegram asks for it only when slow).
+    assert bot.calls_in(update, "sendChatAction") == []
+
+
+async def test_a_slow_answer_shows_the_upload_action_meanwhile(
+    bot: BotHarness, photo: PhotoMaker, fake_api: FakeBotAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(handlers, "CHAT_ACTION_AFTER", 0.2)
+    fake_api.delay_next(DOWNLOAD, 0.6)
+    update = bot.photo(photo([4]))
+    answer = await bot.answer(update)
+
+    assert answer.params["caption"].startswith("I read: 4 (")
     [action] = bot.calls_in(update, "sendChatAction")
     assert action.params["action"] == "upload_photo"
     assert action.time <= answer.time
@@ -202,11 +215,16 @@ async def test_many_updates_at_once_are_each_answered_once(
 
 
 async def test_chat_action_failure_does_not_cost_the_answer(
-    bot: BotHarness, fake_api: FakeBotAPI, photo: PhotoMaker
+    bot: BotHarness, fake_api: FakeBotAPI, photo: PhotoMaker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(handlers, "CHAT_ACTION_AFTER", 0.1)
+    fake_api.delay_next(DOWNLOAD, 0.5)
     fake_api.fail_next("sendChatAction", status=500)
-    answer = await bot.answer(bot.photo(photo([9])))
+    update = bot.photo(photo([9]))
+    answer = await bot.answer(update)
     assert answer.params["caption"].startswith("I read: 9 (")
+    [failed] = bot.calls_in(update, "sendChatAction")
+    assert failed.status == 500
 
 
 async def test_in_groups_only_commands_and_images_are_answered(
