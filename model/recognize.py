@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sklearn.neural_network import MLPClassifier
 
 from model.preprocess import WORK_SIDE, Box, DigitImage, digit_options
 from model.segment import verifier_features
@@ -57,6 +58,25 @@ class Reading:
     def unsure(self) -> bool:
         """Whether any digit is read with low confidence."""
         return any(d.unsure for d in self.digits)
+
+
+def probabilities(estimator: Any, x: np.ndarray) -> np.ndarray:
+    """`estimator.predict_proba(x)`; for a plain ReLU MLP computed here, without the checks.
+
+    A photo holds one to a few digits: scikit-learn's input validation costs far more than the
+    arithmetic for so few rows, and this runs on every photo.
+    """
+    if not isinstance(estimator, MLPClassifier) or estimator.activation != "relu":
+        return np.asarray(estimator.predict_proba(x))
+    activation = np.asarray(x, dtype=np.float64)
+    for weights, bias in zip(estimator.coefs_[:-1], estimator.intercepts_[:-1], strict=True):
+        activation = np.maximum(activation @ weights + bias, 0.0)
+    logits = activation @ estimator.coefs_[-1] + estimator.intercepts_[-1]
+    if estimator.out_activation_ == "logistic":  # two classes: one output, P(second class)
+        positive = 1.0 / (1.0 + np.exp(-logits))
+        return np.hstack([1.0 - positive, positive])
+    exp = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return np.asarray(exp / exp.sum(axis=1, keepdims=True))
 
 
 class Recognizer:
@@ -111,15 +131,15 @@ class Recognizer:
         features = verifier_features(
             np.stack([f.grid.reshape(-1) for f in found]), np.array([f.aspect for f in found])
         )
-        return np.asarray(self.verifier.predict_proba(features)[:, 1])
+        return probabilities(self.verifier, features)[:, 1]
 
     def _classified(self, found: list[DigitImage]) -> list[DigitReading]:
         if not found:
             return []
         grids = np.stack([f.grid.reshape(-1) for f in found]).astype(np.float64)
-        probabilities = self.estimator.predict_proba(grids)
+        found_probabilities = probabilities(self.estimator, grids)
         classes = np.asarray(self.estimator.classes_)
-        order = np.argsort(probabilities, axis=1)
+        order = np.argsort(found_probabilities, axis=1)
         return [
             DigitReading(
                 digit=int(classes[ranked[-1]]),
@@ -130,7 +150,7 @@ class Recognizer:
                 grid=digit.grid,
                 ink=digit.ink,
             )
-            for digit, probs, ranked in zip(found, probabilities, order, strict=True)
+            for digit, probs, ranked in zip(found, found_probabilities, order, strict=True)
         ]
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 from digit_photos import PhotoMaker
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
 
 from model.preprocess import cut_apart, digit_counts
-from model.recognize import Recognizer
+from model.recognize import Recognizer, probabilities
 from model.segment import segmentation_examples, side_by_side
 
 
@@ -54,3 +56,14 @@ def test_touching_digits_are_read_as_two(recognizer: Recognizer, photo: PhotoMak
     # Drawn with 60 % of a digit's width as spacing: neighbours overlap and touch.
     reading = recognizer.read(photo([4, 7], height=0.4, step=0.6))
     assert reading.text == "47"
+
+
+def test_fast_probabilities_match_scikit_learns(recognizer: Recognizer) -> None:
+    rng = np.random.default_rng(0)
+    grids = rng.integers(0, 17, (20, 64)).astype(np.float64)
+    features = rng.normal(size=(20, recognizer.verifier.coefs_[0].shape[0]))
+    for estimator, x in ((recognizer.estimator, grids), (recognizer.verifier, features)):
+        np.testing.assert_allclose(probabilities(estimator, x), estimator.predict_proba(x))
+    # Anything else (a Pipeline, another activation) is asked the usual way.
+    pipeline = make_pipeline(FunctionTransformer(), recognizer.estimator)
+    np.testing.assert_allclose(probabilities(pipeline, grids), pipeline.predict_proba(grids))
