@@ -23,8 +23,11 @@ logger = logging.getLogger(__name__)
 # Telegram offers each photo at several sizes (about 90, 320, 800 and 1280 px on the long
 # side). The analysis runs at WORK_SIDE, so the smallest size at least that large loses nothing.
 PHOTO_LONG_SIDE = WORK_SIDE
-# An answer slower than this gets "sending a photo…" shown meanwhile.
+# An answer slower than this gets "sending a photo…" shown meanwhile; Telegram shows it for
+# 5 s (or until the bot's next message), so a chat gets it once in that time at most.
 CHAT_ACTION_AFTER = 1.0
+CHAT_ACTION_LASTS = 4.5
+SHOWING_UNTIL = "uploading action shown until"
 
 
 def _services(context: ContextTypes.DEFAULT_TYPE) -> Services:
@@ -132,8 +135,16 @@ async def _show_uploading(message: Message) -> None:
         logger.warning("could not send a chat action: %s", exc)
 
 
-async def _show_uploading_after(message: Message, delay: float) -> None:
+async def _show_uploading_after(
+    message: Message, context: ContextTypes.DEFAULT_TYPE, delay: float
+) -> None:
     await asyncio.sleep(delay)
+    # A user who sent several photos at once sees the action from the first one still.
+    now = asyncio.get_running_loop().time()
+    chat = context.chat_data if context.chat_data is not None else {}
+    if chat.get(SHOWING_UNTIL, 0.0) > now:
+        return
+    chat[SHOWING_UNTIL] = now + CHAT_ACTION_LASTS
     # Once it is on its way, let it finish: a request cut off halfway costs its connection.
     await asyncio.shield(_show_uploading(message))
 
@@ -141,7 +152,7 @@ async def _show_uploading_after(message: Message, delay: float) -> None:
 async def _answer_image(message: Message, context: ContextTypes.DEFAULT_TYPE, file_id: str) -> None:
     # Telegram asks bots to show a chat action only when the answer takes noticeable time: most
     # answers arrive well within CHAT_ACTION_AFTER, and a busy bot saves a request per photo.
-    uploading = asyncio.create_task(_show_uploading_after(message, CHAT_ACTION_AFTER))
+    uploading = asyncio.create_task(_show_uploading_after(message, context, CHAT_ACTION_AFTER))
     try:
         await _read_and_answer(message, context, file_id)
     finally:

@@ -7,7 +7,7 @@ import re
 import pytest
 from bot_harness import BotHarness, png_size, upload
 from digit_photos import PhotoMaker
-from fakebotapi import DOWNLOAD, FakeBotAPI
+from fakebotapi import DOWNLOAD, Call, FakeBotAPI
 
 from bot import handlers, texts
 from bot.services import DEFAULT_SAMPLES, MAX_SAMPLES, Services
@@ -212,6 +212,25 @@ async def test_many_updates_at_once_are_each_answered_once(
     for update in updates:
         await bot.answer(update)
     # The fixture checks on teardown that each of them got exactly one answer.
+
+
+async def test_photos_sent_together_show_the_upload_action_once(
+    bot: BotHarness, photo: PhotoMaker, fake_api: FakeBotAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(handlers, "CHAT_ACTION_AFTER", 0.2)
+    fake_api.delay_next(DOWNLOAD, 0.6, count=3)
+    image = photo([5])
+    for _ in range(3):
+        fake_api.send_photo(image, user_id=4242)
+
+    def three_answers(_calls: list[Call]) -> list[Call] | None:
+        answers = [call for call in fake_api.calls_for("sendPhoto") if call.ok]
+        return answers if len(answers) >= 3 else None
+
+    answers = await fake_api.await_for(three_answers)
+    assert [a.params["chat_id"] for a in answers] == [4242] * 3
+    # Telegram shows the action for 5 s: once covers all three.
+    assert len(fake_api.calls_for("sendChatAction")) == 1
 
 
 async def test_chat_action_failure_does_not_cost_the_answer(
