@@ -31,6 +31,9 @@ MIN_WORK_SIDE = 96
 # When the tallest digit found at half resolution is shorter than this (in pixels at half
 # resolution), the photo is analysed again at full resolution.
 DETAIL_BELOW = 40
+# Ink shorter than this fraction of the image's long side is a speck or texture, not a digit
+# (the bench's smallest digits are 6 % of the photo's height, about 4.5 % of its long side).
+MIN_DIGIT_HEIGHT = 0.025
 
 # NIST's box: width 20 and height 32, centred in 32x32; ink-pixel count kept in [256, 412].
 BOX_W, BOX_H, FRAME = 20, 32, 32
@@ -217,9 +220,10 @@ def digit_boxes(labels: np.ndarray) -> list[tuple[Box, np.ndarray]]:
     if not groups:
         return []
     tallest = max(box[3] - box[1] for box, _ in groups)
+    shortest = max(0.45 * tallest, MIN_DIGIT_HEIGHT * max(labels.shape))
     found = []
     for (x0, y0, x1, y1), indices in sorted(groups, key=lambda g: g[0][0]):
-        if y1 - y0 >= 0.45 * tallest:
+        if y1 - y0 >= shortest:
             found.append(((x0, y0, x1, y1), np.isin(labels[y0:y1, x0:x1], indices)))
     return found
 
@@ -450,17 +454,17 @@ def digit_options(data: bytes, work_side: int = WORK_SIDE, reduced: bool = True)
     likeliest by shape first. Returns [] when the image shows no digit.
 
     The photo is first analysed at half of `work_side`, where a JPEG decodes at a quarter of
-    a phone photo's size. When that finds only small digits, it is analysed again at
-    `work_side`. `reduced=False` analyses at
-    `work_side` only.
+    a phone photo's size. When that finds only small digits, or none, it is analysed again at
+    `work_side`. `reduced=False` analyses at `work_side` only.
     """
     if reduced:
         grey, factor = decode_grey(data, work_side // 2)
         found = _options_in(grey, factor)
         tallest = max((o[0][0].box[3] - o[0][0].box[1] for o in found), default=0)
-        # Nothing at all is not looked for again: at full resolution the texture of a wall
-        # or of paper starts to look like writing.
-        if not found or tallest / factor >= DETAIL_BELOW or max(grey.shape) < work_side // 2:
+        # Nothing found is looked for again too: a small digit written with a thin pen fades
+        # at half resolution. The texture of a wall or of paper that then shows up is
+        # speck-sized, below MIN_DIGIT_HEIGHT.
+        if tallest / factor >= DETAIL_BELOW or max(grey.shape) < work_side // 2:
             return found
     grey, factor = decode_grey(data, work_side)
     return _options_in(grey, factor)

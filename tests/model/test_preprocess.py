@@ -11,9 +11,18 @@ import pytest
 from digit_photos import PhotoMaker, draw, encode
 from PIL import Image
 
+from bench.accuracy import resized_jpeg
+from bench.photos import bench_cases
 from model.errors import ImageTooLarge, NotAnImage
-from model.preprocess import MAX_INK, MIN_INK, digit_images, to_optdigits_grid
-from model.recognize import Recognizer
+from model.preprocess import (
+    MAX_INK,
+    MIN_INK,
+    WORK_SIDE,
+    digit_images,
+    digit_options,
+    to_optdigits_grid,
+)
+from model.recognize import Recognizer, load_recognizer
 
 
 def test_blank_paper_has_no_digit() -> None:
@@ -175,3 +184,28 @@ def test_random_scribbles_never_crash(recognizer: Recognizer, seed: int) -> None
         image[y : y + h, x : x + w] = rng.uniform(0, 255)
     reading = recognizer.read(encode(Image.fromarray(image.astype(np.uint8), "L"), "PNG"))
     assert all(0 <= d.confidence <= 1 for d in reading.digits)
+
+
+def test_small_thin_digits_missed_at_half_resolution_are_found_at_full() -> None:
+    # As the bot downloads them: Telegram's 800 px size.
+    cases = [
+        (resized_jpeg(case.jpeg, 800), case.label)
+        for case in bench_cases("single", 24, seed=3, conditions=["small-thin"])
+    ]
+    faint = [
+        (jpeg, label)
+        for jpeg, label in cases
+        if not digit_options(jpeg, reduced=False, work_side=WORK_SIDE // 2)
+    ]
+    assert len(faint) >= 3  # the point of the test: some vanish at half resolution
+    recognizer = load_recognizer()
+    readings = [recognizer.read(jpeg).text for jpeg, _ in faint]
+    assert all(readings)
+    right = sum(read == label for read, (_, label) in zip(readings, faint, strict=True))
+    assert right >= 0.75 * len(faint)
+
+
+@pytest.mark.parametrize("condition", ["wall", "specks-and-edges", "shadow", "grid-paper"])
+def test_texture_and_specks_are_not_digits_at_full_resolution(condition: str) -> None:
+    for case in bench_cases("blank", 8, seed=4, conditions=[condition]):
+        assert digit_images(case.jpeg) == []
