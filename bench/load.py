@@ -3,12 +3,13 @@
     python -m bench.load                          # 50 users x 20 photos, then the flood
     python -m bench.load --users 10 --photos 5 --flood 100 --normal 10
     python -m bench.load --telegram-limits        # with the default pacing to Telegram's limits
-    python -m bench.load --processes 2            # experiment: recognition in 2 worker processes
+    python -m bench.load --processes 0            # photos read in threads of the bot's process
 
 The bot runs as its own process, `digitbot serve`, so the memory and CPU figures are the bot's
-alone (peak RSS from /proc, Linux only). It talks over HTTP on 127.0.0.1 to the test suite's
-fake Bot API, which runs in threads of this process, with a lightweight `sendPhoto` (the fake's
-own one re-encodes every answer's thumbnails, which would make the fake the bottleneck).
+alone, its worker processes included (peak RSS and CPU from /proc, Linux only). It talks over
+HTTP on 127.0.0.1 to the test suite's fake Bot API, which runs in threads of this process, with
+a lightweight `sendPhoto` (the fake's own one re-encodes every answer's thumbnails, which would
+make the fake the bottleneck).
 
 The photos are the photo benchmark's rendered 1280x960 phone photos of held-out handwriting,
 offered at Telegram's sizes (90, 320, 800 px and the original), so the bot downloads the 800 px
@@ -17,7 +18,7 @@ latency is measured from a photo being queued on the server to the bot's answer 
 
 By default the bot paces nothing (SEND_RATE_PER_SECOND=0): the fake has no flood limits and the
 run measures what the bot itself can do. Against Telegram the pacing caps one bot at about 30
-requests a second — about 15 photos a second, with the chat action before each answer.
+messages a second: the answers, and the "sending a photo…" actions of slow ones.
 """
 
 from __future__ import annotations
@@ -34,16 +35,14 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bench.bot_latency import TOKEN, fake_bot_api, percentile, telegram_sizes
 from bench.photos import BASIC, bench_cases
-from bot.services import Services
+from bot.settings import DEFAULT_RECOGNITION_PROCESSES
 
-ROOT = Path(__file__).resolve().parent.parent
 PHOTO_VARIETY = 40
 READY_TIMEOUT = 60.0
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -146,11 +145,9 @@ class Driver:
         return by_user
 
     def cpu(self) -> tuple[float, float]:
-        """CPU seconds so far: the bot's process, and this one's."""
-        fields = Path(f"/proc/{self.bot_pid}/stat").read_text().rsplit(")", 1)[1].split()
-        bot = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+        """CPU seconds so far: the bot's processes (its workers too), and this one's."""
         own = resource.getrusage(resource.RUSAGE_SELF)
-        return bot, own.ru_utime + own.ru_stime
+        return process_cpu(self.bot_pid), own.ru_utime + own.ru_stime
 
     def scenario(
         self,
@@ -216,10 +213,8 @@ def light_send_photo(call: Any) -> dict[str, Any]:
     }
 
 
-def start_bot(
-    api: Any, workdir: Path, env: dict[str, str], processes: int
-) -> subprocess.Popen[bytes]:
-    """`digitbot serve` against the fake server (or the pooled variant of this module)."""
+def start_bot(api: Any, workdir: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """`digitbot serve` against the fake server."""
     environment = {
         k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WEBHOOK_"))
     }
@@ -229,16 +224,27 @@ def start_bot(
         "LOG_LEVEL": "WARNING",
         "HEARTBEAT_FILE": str(workdir / "heartbeat"),
         "PTB_TIMEDELTA": "true",
-        # The bench is no installed package: the pooled variant imports it from the checkout.
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
         **env,
     }
     command = [sys.executable, "-m", "bot.cli", "serve"]
-    if processes:
-        command = [sys.executable, "-m", "bench.load", "--serve-pooled", str(processes)]
     stderr = (workdir / "bot.log").open("ab")
     with stderr:
         return subprocess.Popen(command, cwd=workdir, env=environment, stderr=stderr)
+
+
+def _children(pid: int) -> list[int]:
+    return [
+        int(child)
+        for task in Path(f"/proc/{pid}/task").iterdir()
+        for child in (task / "children").read_text().split()
+    ]
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds used so far by the process and its children that still run."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    own = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return own + sum(process_cpu(child) for child in _children(pid))
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -247,10 +253,7 @@ def peak_rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
             total += int(line.split()[1]) / 1024
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        for child in (task / "children").read_text().split():
-            total += peak_rss_mb(int(child))
-    return total
+    return total + sum(peak_rss_mb(child) for child in _children(pid))
 
 
 def report(outcome: Outcome) -> None:
@@ -281,13 +284,14 @@ def run(args: argparse.Namespace) -> None:
     env = {
         "SEND_RATE_PER_SECOND": "30" if args.telegram_limits else "0",
         "RATE_LIMIT_PER_MINUTE": str(args.rate_limit),
+        "RECOGNITION_PROCESSES": str(args.processes),
     }
     api = fake_bot_api()
     api.set_handler("sendPhoto", light_send_photo)
     workdir = Path(tempfile.mkdtemp(prefix="digitbot-load-"))
     print(f"preparing {PHOTO_VARIETY} photos…", flush=True)
     photos = Photos(api, PHOTO_VARIETY, args.seed)
-    bot = start_bot(api, workdir, env, args.processes)
+    bot = start_bot(api, workdir, env)
     try:
         api.wait_for_calls("getUpdates", timeout=READY_TIMEOUT)
         idle_mb = peak_rss_mb(bot.pid)
@@ -337,9 +341,9 @@ def run(args: argparse.Namespace) -> None:
         api.stop()
 
     print(
-        "\nbot: `digitbot serve` as its own process"
-        + (f" with recognition in {args.processes} worker processes" if args.processes else "")
-        + f", SEND_RATE_PER_SECOND={env['SEND_RATE_PER_SECOND']}; "
+        "\nbot: `digitbot serve` as its own process, "
+        f"RECOGNITION_PROCESSES={args.processes}, "
+        f"SEND_RATE_PER_SECOND={env['SEND_RATE_PER_SECOND']}; "
         f"{os.cpu_count()} CPUs; Python {sys.version.split()[0]}"
     )
     print(
@@ -360,49 +364,6 @@ def run(args: argparse.Namespace) -> None:
     )
 
 
-class PooledServices(Services):
-    """The real services, with recognition in worker processes (for --processes only)."""
-
-    pool: ProcessPoolExecutor
-
-    def read(self, data: bytes) -> Any:
-        return self.pool.submit(_read_in_worker, data).result()
-
-
-_WORKER: Services | None = None
-
-
-def _start_worker() -> None:
-    global _WORKER
-    _WORKER = Services.create()
-
-
-def _read_in_worker(data: bytes) -> Any:
-    assert _WORKER is not None
-    return _WORKER.read(data)
-
-
-def serve_pooled(processes: int) -> None:
-    """`digitbot serve`, except that photos are read in `processes` worker processes."""
-    from bot.app import ALLOWED_UPDATES, build_application
-    from bot.logs import configure_logging
-    from bot.settings import Settings
-
-    settings = Settings.from_env()
-    configure_logging(settings.log_level, secrets=(settings.token,))
-    services = Services.create()
-    pooled = PooledServices(
-        **{name: getattr(services, name) for name in services.__dataclass_fields__}
-    )
-    pooled.pool = ProcessPoolExecutor(processes, initializer=_start_worker)
-    list(pooled.pool.map(int, range(processes)))  # start the workers before the first photo
-    application = build_application(settings, pooled)
-    try:
-        application.run_polling(allowed_updates=ALLOWED_UPDATES)
-    finally:
-        pooled.pool.shutdown()
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the load scenarios and print what they measured."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -415,14 +376,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--telegram-limits", action="store_true", help="pace sending as against Telegram"
     )
     parser.add_argument(
-        "--processes", type=int, default=0, help="read photos in this many worker processes"
+        "--processes",
+        type=int,
+        default=DEFAULT_RECOGNITION_PROCESSES,
+        help=f"RECOGNITION_PROCESSES ({DEFAULT_RECOGNITION_PROCESSES})",
     )
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--serve-pooled", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.serve_pooled:
-        serve_pooled(args.serve_pooled)
-        return
     if args.photos > args.rate_limit > 0:
         parser.error("--photos above --rate-limit: the users' own photos would be refused")
     if not Path("/proc/self/status").exists():

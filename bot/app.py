@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from concurrent.futures.process import BrokenProcessPool
 from urllib.parse import urlsplit
 
 from telegram import BotCommand, Update
@@ -27,6 +28,7 @@ from bot.logs import configure_logging
 from bot.retry import RetryingRequest
 from bot.services import Services
 from bot.settings import Settings, SettingsError
+from bot.workers import Workers
 from model.errors import ModelError
 
 logger = logging.getLogger(__name__)
@@ -75,6 +77,9 @@ async def post_shutdown(application: Application) -> None:
     feedback = application.bot_data.get("feedback")
     if feedback is not None:
         await asyncio.to_thread(feedback.close)
+    services: Services | None = application.bot_data.get("services")
+    if services is not None and services.workers is not None:
+        await asyncio.to_thread(services.workers.close)
 
 
 def build_application(settings: Settings, services: Services | None = None) -> Application:
@@ -137,6 +142,14 @@ def serve() -> int:
     except DatabaseUnavailable as exc:
         print(f"digitbot: database error: {exc}", file=sys.stderr)
         return 2
+    if settings.recognition_processes:
+        try:
+            services.workers = Workers(
+                settings.recognition_processes, settings.model_path, settings.model_sha256
+            )
+        except BrokenProcessPool as exc:
+            print(f"digitbot: could not start the worker processes: {exc}", file=sys.stderr)
+            return 2
     application = build_application(settings, services)
     application.bot_data["feedback"] = feedback
     if settings.mode == "webhook":

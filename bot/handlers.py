@@ -15,6 +15,7 @@ from bot import texts
 from bot.feedback import handlers as corrections
 from bot.services import DEFAULT_SAMPLES, MAX_SAMPLES, Services
 from bot.settings import Settings
+from bot.workers import WorkerDied
 from model.errors import ImageTooLarge, NotAnImage
 from model.preprocess import WORK_SIDE
 
@@ -173,7 +174,10 @@ async def _read_and_answer(
         await message.reply_text(texts.DOWNLOAD_FAILED)
         return
     try:
-        reading, preview = await asyncio.to_thread(_services(context).read, data)
+        reading, preview = await _services(context).read_off_the_loop(data)
+    except WorkerDied:
+        await message.reply_text(texts.ERROR)
+        return
     except NotAnImage:
         await message.reply_text(texts.NOT_AN_IMAGE)
         return

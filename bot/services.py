@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -9,10 +10,11 @@ from pathlib import Path
 import numpy as np
 
 from bot import texts
+from bot.workers import Workers, read_photo
 from model.data import train_digits
 from model.evaluate import Evaluation, evaluate
 from model.recognize import Reading, Recognizer
-from model.render import confusion_png, preview_png, sample_png
+from model.render import confusion_png, sample_png
 from model.store import load_stored_model
 
 DEFAULT_SAMPLES = 5
@@ -29,6 +31,8 @@ class Services:
     evaluation: Evaluation
     accuracy_png: bytes
     rng: random.Random = field(default_factory=random.Random)
+    # RECOGNITION_PROCESSES: set by `digitbot serve`; None reads photos in threads.
+    workers: Workers | None = None
 
     @classmethod
     def create(cls, model_path: Path | None = None, model_sha256: str | None = None) -> Services:
@@ -47,9 +51,13 @@ class Services:
 
     def read(self, data: bytes) -> tuple[Reading, bytes | None]:
         """Read the digits in image bytes; return the reading and its preview PNG (if any)."""
-        reading = self.recognizer.read(data)
-        shown = reading.digits[: texts.SHOWN_DIGITS]
-        return reading, preview_png(shown) if shown else None
+        return read_photo(self.recognizer, data)
+
+    async def read_off_the_loop(self, data: bytes) -> tuple[Reading, bytes | None]:
+        """`read`, in a worker process when there are workers, else in a thread."""
+        if self.workers is None:
+            return await asyncio.to_thread(self.read, data)
+        return await self.workers.read(data)
 
     def samples(self, digit: int | None, count: int) -> list[tuple[int, bytes]]:
         """Pick `count` random training images (of `digit`, if given) as (label, PNG)."""

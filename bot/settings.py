@@ -29,6 +29,9 @@ DEFAULT_HEARTBEAT_FILE = Path(tempfile.gettempdir()) / "digitbot.heartbeat"
 # Where corrections are kept in a SQLite file unless DATABASE_URL names a PostgreSQL server.
 DEFAULT_DATA_DIR = Path("data")
 DATABASE_SCHEMES = ("postgresql", "postgres", "sqlite")
+# One process reads photos while the bot's own talks to Telegram: on 2 cores that is the best
+# split (`python -m bench.load --processes N`).
+DEFAULT_RECOGNITION_PROCESSES = 1
 
 
 class SettingsError(ValueError):
@@ -64,6 +67,9 @@ class Settings:
     data_dir: Path | None = None
     database_url: str | None = field(default=None, repr=False)  # may hold a password
     keep_crops: bool = False
+    # Worker processes reading photos (bot/workers.py); 0 reads them in threads of the bot's
+    # process, as when an Application is built in code. from_env defaults to 1.
+    recognition_processes: int = 0
 
     @property
     def heartbeat_max_age(self) -> float:
@@ -179,6 +185,13 @@ class Settings:
             data_dir=Path(get("DATA_DIR") or DEFAULT_DATA_DIR),
             database_url=_database_url(get("DATABASE_URL")),
             keep_crops=_flag(get("KEEP_CROPS"), "KEEP_CROPS"),
+            recognition_processes=_int(
+                get("RECOGNITION_PROCESSES"),
+                "RECOGNITION_PROCESSES",
+                DEFAULT_RECOGNITION_PROCESSES,
+                0,
+                64,
+            ),
         )
 
 

@@ -40,6 +40,7 @@ ENV_NAMES = (
     "DATA_DIR",
     "DATABASE_URL",
     "KEEP_CROPS",
+    "RECOGNITION_PROCESSES",
 )
 
 # What counts as an answer the user can see; sendChatAction ("uploading…") does not.

@@ -31,6 +31,7 @@ def test_defaults_with_only_a_token(monkeypatch: pytest.MonkeyPatch) -> None:
     assert got.log_level == "INFO"
     assert got.max_file_bytes == 10 * 2**20
     assert got.model_path is None
+    assert got.recognition_processes == 1
 
 
 @pytest.mark.parametrize("token", ["", "   "])
@@ -111,6 +112,8 @@ def test_webhook_mode() -> None:
         ("MAX_FILE_MB", "21", "MAX_FILE_MB must be between 1 and 20"),
         ("LOG_LEVEL", "chatty", "LOG_LEVEL must be one of"),
         ("MODEL_PATH", "/models/m.joblib", "MODEL_SHA256 is not"),
+        ("RECOGNITION_PROCESSES", "-1", "RECOGNITION_PROCESSES must be between 0 and 64"),
+        ("RECOGNITION_PROCESSES", "many", "RECOGNITION_PROCESSES must be a whole number"),
     ],
 )
 def test_bad_values_are_named(name: str, value: str, message: str) -> None:
@@ -120,8 +123,13 @@ def test_bad_values_are_named(name: str, value: str, message: str) -> None:
 
 def test_values_are_parsed() -> None:
     got = settings(
-        LOG_LEVEL="debug", MAX_FILE_MB="5", MODEL_PATH="/m.joblib", MODEL_SHA256="ab" * 32
+        LOG_LEVEL="debug",
+        MAX_FILE_MB="5",
+        MODEL_PATH="/m.joblib",
+        MODEL_SHA256="ab" * 32,
+        RECOGNITION_PROCESSES="0",
     )
+    assert got.recognition_processes == 0
     assert got.log_level == "DEBUG"
     assert got.max_file_bytes == 5 * 2**20
     assert got.model_path == Path("/m.joblib")

@@ -1,0 +1,114 @@
+"""Reading photos in worker processes, so the event loop keeps a CPU core to itself.
+
+Recognition is CPU work that holds Python's GIL much of the time. Run in threads of the bot's
+own process, it competes with the event loop that talks to Telegram; in its own process it
+does not (`python -m bench.load`: about 1.5x the photos per second on 2 cores, for about
+150 MB more memory). A worker that dies (a decoder crashing on a hostile image, the kernel's
+out-of-memory killer) costs the photo it was reading, not the bot: the pool is replaced.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import signal
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+
+from bot import texts
+from model.recognize import Reading, Recognizer, load_recognizer
+from model.render import preview_png
+
+logger = logging.getLogger(__name__)
+
+
+class WorkerDied(RuntimeError):
+    """A worker process ended while reading a photo; a new one has been started."""
+
+
+def read_photo(recognizer: Recognizer, data: bytes) -> tuple[Reading, bytes | None]:
+    """Read the digits in image bytes; return the reading and its preview PNG (if any)."""
+    reading = recognizer.read(data)
+    shown = reading.digits[: texts.SHOWN_DIGITS]
+    return reading, preview_png(shown) if shown else None
+
+
+_RECOGNIZER: Recognizer | None = None
+
+
+def _start_worker(model_path: Path | None, model_sha256: str | None) -> None:
+    global _RECOGNIZER
+    # Ctrl-C in a terminal reaches the whole process group; stopping is the bot's decision.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _RECOGNIZER = load_recognizer(model_path, model_sha256)
+
+
+def _ready(_: int) -> bool:
+    return _RECOGNIZER is not None
+
+
+def _read_in_worker(data: bytes) -> tuple[Reading, bytes | None]:
+    assert _RECOGNIZER is not None, "worker started without its model"
+    return read_photo(_RECOGNIZER, data)
+
+
+class Workers:
+    """A pool of worker processes, each with its own copy of the model."""
+
+    def __init__(
+        self, processes: int, model_path: Path | None = None, model_sha256: str | None = None
+    ) -> None:
+        self.processes = processes
+        self._model = (model_path, model_sha256)
+        self._replacing = asyncio.Lock()
+        self._pool = self._start()
+
+    def _start(self) -> ProcessPoolExecutor:
+        # "spawn": a fresh interpreter, not a fork of a process that runs threads and a loop.
+        pool = ProcessPoolExecutor(
+            self.processes,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start_worker,
+            initargs=self._model,
+        )
+        # Load the model in every worker now, not while the first users wait; a worker that
+        # cannot load it breaks the pool here, at start-up.
+        try:
+            if not all(pool.map(_ready, range(self.processes))):
+                raise RuntimeError("a worker process started without its model")
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        return pool
+
+    async def read(self, data: bytes) -> tuple[Reading, bytes | None]:
+        """Read image bytes in a worker; `model.errors.ImageError` as for an in-process read.
+
+        Raises WorkerDied for the photos in flight when a worker dies (which of them killed it
+        is unknown); photos that come later wait for the new pool.
+        """
+        while True:
+            pool = self._pool
+            try:
+                future = pool.submit(_read_in_worker, data)
+            except BrokenProcessPool:  # broken before this photo came: not its doing
+                await self._replace(pool)
+                continue
+            try:
+                return await asyncio.wrap_future(future)
+            except BrokenProcessPool:
+                await self._replace(pool)
+                raise WorkerDied("a worker process died while reading a photo") from None
+
+    async def _replace(self, broken: ProcessPoolExecutor) -> None:
+        async with self._replacing:
+            if self._pool is broken:  # the first photo to notice replaces it
+                logger.error("a worker process died while reading a photo; starting new ones")
+                broken.shutdown(wait=False, cancel_futures=True)
+                self._pool = await asyncio.to_thread(self._start)
+
+    def close(self) -> None:
+        """Stop the workers (after the photos they are reading)."""
+        self._pool.shutdown(wait=True, cancel_futures=True)

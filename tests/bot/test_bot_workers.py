@@ -1,0 +1,85 @@
+"""Photos read in worker processes: the same answers, and a worker's death costs one photo."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from collections.abc import Iterator
+
+import pytest
+from bot_harness import BotHarness
+from digit_photos import PhotoMaker
+
+from bot import texts
+from bot.services import Services
+from bot.workers import WorkerDied, Workers
+from model.errors import NotAnImage
+
+
+@pytest.fixture(scope="module")
+def workers() -> Iterator[Workers]:
+    pool = Workers(1)
+    yield pool
+    pool.close()
+
+
+def worker_pids(workers: Workers) -> list[int]:
+    return list(workers._pool._processes)  # type: ignore[attr-defined]
+
+
+async def test_a_worker_reads_as_the_bot_itself_does(
+    workers: Workers, services: Services, photo: PhotoMaker
+) -> None:
+    image = photo([2, 0, 2, 5])
+    reading, preview = await workers.read(image)
+    here, here_preview = services.read(image)
+    assert reading.text == here.text == "2025"
+    assert [d.confidence for d in reading.digits] == [d.confidence for d in here.digits]
+    assert preview == here_preview
+
+
+async def test_bad_images_raise_the_same_errors_from_a_worker(workers: Workers) -> None:
+    with pytest.raises(NotAnImage):
+        await workers.read(b"not an image at all")
+
+
+async def test_a_worker_dying_mid_photo_costs_that_photo_only(
+    workers: Workers, photo: PhotoMaker
+) -> None:
+    image = photo([7])
+    [pid] = worker_pids(workers)
+    reading = asyncio.create_task(workers.read(image))
+    await asyncio.sleep(0)  # the photo is on its way to the worker
+    os.kill(pid, signal.SIGKILL)
+    with pytest.raises(WorkerDied):
+        await reading
+    # A new worker reads the next photos.
+    assert worker_pids(workers) != [pid]
+    assert (await workers.read(image))[0].text == "7"
+
+
+async def test_a_worker_that_died_between_photos_is_replaced_unnoticed(
+    workers: Workers, photo: PhotoMaker
+) -> None:
+    [pid] = worker_pids(workers)
+    os.kill(pid, signal.SIGKILL)
+    await asyncio.sleep(0.5)  # the pool notices
+    reading, _ = await workers.read(photo([4]))
+    assert reading.text == "4"
+
+
+class DeadWorkers:
+    """Workers whose process always dies."""
+
+    async def read(self, data: bytes) -> None:
+        raise WorkerDied("a worker process died while reading a photo")
+
+
+async def test_the_user_is_told_when_a_worker_died(
+    bot: BotHarness, services: Services, photo: PhotoMaker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(services, "workers", DeadWorkers())
+    answer = await bot.answer(bot.photo(photo([3])))
+    assert answer.method == "sendMessage"
+    assert answer.params["text"] == texts.ERROR
