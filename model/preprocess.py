@@ -81,8 +81,8 @@ def decode_grey(data: bytes, work_side: int = WORK_SIDE) -> tuple[np.ndarray, fl
             # Decoding at 1/2, 1/4 or 1/8 scale skips most of the JPEG's work.
             scale = work_side / max(width, height)
             img.draft("L", (math.ceil(width * scale), math.ceil(height * scale)))
-        upright = ImageOps.exif_transpose(img)
-        grey = _grey_image(upright)
+        ImageOps.exif_transpose(img, in_place=True)
+        grey = _grey_image(img)
     except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError) as exc:
         raise NotAnImage("the image data is damaged or truncated") from exc
     orig_long = max(width, height)
