@@ -950,13 +950,13 @@ _KIND_CODE = {"single": 1, "number": 2, "blank": 3}
 
 
 def bench_cases(
-    kind: str, n: int, seed: int, conditions: Sequence[str] | None = None
+    kind: str, n: int, seed: int, conditions: Sequence[str] | None = None, start: int = 0
 ) -> Iterator[Case]:
-    """Yield ``n`` deterministic cases of the given kind, cycling over the conditions.
+    """Yield cases ``start`` to ``n - 1`` of the given kind, cycling over the conditions.
 
     ``kind`` is "single" (one held-out digit per photo), "number" (2-4 digits written as a
     number) or "blank" (no digit; the default conditions then include "wall").  Case ``i``
-    depends only on (kind, seed, i, its condition), not on ``n``.
+    depends only on (kind, seed, i, its condition), not on ``n`` or ``start``.
     """
     if kind not in _KIND_CODE:
         raise ValueError(f"unknown kind {kind!r}; expected one of {sorted(_KIND_CODE)}")
@@ -971,7 +971,7 @@ def bench_cases(
     glyphs, labels = _mnist()
     pool = heldout_indices()
     order = np.random.default_rng([seed, code]).permutation(pool)
-    for i in range(n):
+    for i in range(start, n):
         cond = conds[i % len(conds)]
         rng = np.random.default_rng([seed, code, i])
         if kind == "single":

@@ -229,6 +229,9 @@ def digit_boxes(labels: np.ndarray) -> list[tuple[Box, np.ndarray]]:
 
 
 MAX_PIECES = 200
+# Pieces one above the other are one digit when the gap between them is below this fraction
+# of the tallest digit's height.
+STACKED_GAP = 0.15
 
 
 def _side(box: Box) -> int:
@@ -242,11 +245,14 @@ def _touches_border(box: Box, shape: tuple[int, ...]) -> bool:
 
 
 def _edge_line(box: Box, area: int, shape: tuple[int, ...]) -> bool:
-    """A long thin line across most of the frame: the edge of the paper, not a 1."""
+    """A long thin line across most of the frame to its border: the edge of the paper, not a 1.
+
+    Large digits written with a thin pen are long and thin too, but lie inside the frame.
+    """
     h, w = shape
     x0, y0, x1, y1 = box
     bw, bh = x1 - x0, y1 - y0
-    long = bh > 0.75 * h or bw > 0.75 * w
+    long = _touches_border(box, shape) and (bh > 0.75 * h or bw > 0.75 * w)
     return long and area < 0.05 * max(bw, bh) ** 2
 
 
@@ -286,8 +292,10 @@ def _grouped(pieces: list[tuple[int, Box]], tallest: int) -> list[tuple[Box, lis
         for b in range(a + 1, len(pieces)):
             (ax0, ay0, ax1, ay1), (bx0, by0, bx1, by1) = pieces[a][1], pieces[b][1]
             overlap = min(ax1, bx1) - max(ax0, bx0)
-            stacked = overlap > 0.5 * min(ax1 - ax0, bx1 - bx0)
             gap = max(bx0 - ax1, ax0 - bx1, by0 - ay1, ay0 - by1)
+            # One above the other and close: the flag of a 5, the loops of a broken 8 (not a
+            # digit above a table's edge further down).
+            stacked = overlap > 0.5 * min(ax1 - ax0, bx1 - bx0) and gap < STACKED_GAP * tallest
             if stacked or gap < near:
                 parent[root(a)] = root(b)
     groups: dict[int, tuple[Box, list[int]]] = {}
@@ -311,7 +319,8 @@ def digit_counts(box: Box) -> list[int]:
     width, height = box[2] - box[0], box[3] - box[1]
     ratio = width / height
     likeliest = 1 if ratio <= 1.5 else max(2, round(ratio / 0.8))
-    counts = [c for c in (1, 2, 3, 4) if (c == 1 or 0.45 * c - 0.1 < ratio) and ratio < 1.9 * c]
+    # A 2 or a 7 with a long sweep can be twice as wide as tall: one digit is always an option.
+    counts = [c for c in (1, 2, 3, 4) if c == 1 or 0.45 * c - 0.1 < ratio < 1.9 * c]
     return sorted(counts, key=lambda c: (abs(c - likeliest), c))
 
 

@@ -209,3 +209,13 @@ def test_small_thin_digits_missed_at_half_resolution_are_found_at_full() -> None
 def test_texture_and_specks_are_not_digits_at_full_resolution(condition: str) -> None:
     for case in bench_cases("blank", 8, seed=4, conditions=[condition]):
         assert digit_images(case.jpeg) == []
+
+
+def test_large_thin_digits_and_digits_above_a_table_edge_are_read() -> None:
+    # Bench photos that grouping used to lose: "05" written large with a ballpoint (taken for
+    # the paper's edge), and "969" above a table edge with a finger (joined to the edge).
+    recognizer = load_recognizer()
+    for index, label in ((19, "05"), (169, "969")):
+        [case] = bench_cases("number", index + 1, seed=0, start=index)
+        assert case.label == label
+        assert recognizer.read(resized_jpeg(case.jpeg, 800)).text == label
