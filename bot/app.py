@@ -79,7 +79,7 @@ async def post_shutdown(application: Application) -> None:
         await asyncio.to_thread(feedback.close)
     services: Services | None = application.bot_data.get("services")
     if services is not None and services.workers is not None:
-        await asyncio.to_thread(services.workers.close)
+        await services.workers.close()
 
 
 def build_application(settings: Settings, services: Services | None = None) -> Application:

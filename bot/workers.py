@@ -4,7 +4,9 @@ Recognition is CPU work that holds Python's GIL much of the time. Run in threads
 own process, it competes with the event loop that talks to Telegram; in its own process it
 does not (`python -m bench.load`: about 1.5x the photos per second on 2 cores, for about
 150 MB more memory). A worker that dies (a decoder crashing on a hostile image, the kernel's
-out-of-memory killer) costs the photo it was reading, not the bot: the pool is replaced.
+out-of-memory killer) costs the photo it was reading, not the bot: the pool is replaced. So
+does a worker stuck on one image: when photos wait and none has been read for STUCK_AFTER
+seconds, the workers are killed and replaced.
 """
 
 from __future__ import annotations
@@ -22,6 +24,11 @@ from model.recognize import Reading, Recognizer, load_recognizer
 from model.render import preview_png
 
 logger = logging.getLogger(__name__)
+
+# A photo takes well under a second to read (the pixel limit bounds decoding); workers that
+# have read nothing for this long while photos wait are stuck.
+STUCK_AFTER = 60.0
+WATCH_EVERY = 5.0
 
 
 class WorkerDied(RuntimeError):
@@ -63,6 +70,9 @@ class Workers:
         self.processes = processes
         self._model = (model_path, model_sha256)
         self._replacing = asyncio.Lock()
+        self._waiting = 0  # photos submitted and not yet read
+        self._last_read = 0.0  # event-loop time of the last photo read (or of the first wait)
+        self._watchdog: asyncio.Task[None] | None = None
         self._pool = self._start()
 
     def _start(self) -> ProcessPoolExecutor:
@@ -89,6 +99,9 @@ class Workers:
         Raises WorkerDied for the photos in flight when a worker dies (which of them killed it
         is unknown); photos that come later wait for the new pool.
         """
+        loop = asyncio.get_running_loop()
+        if self._watchdog is None:
+            self._watchdog = loop.create_task(self._watch())
         while True:
             pool = self._pool
             try:
@@ -96,11 +109,35 @@ class Workers:
             except BrokenProcessPool:  # broken before this photo came: not its doing
                 await self._replace(pool)
                 continue
+            if self._waiting == 0:
+                self._last_read = loop.time()
+            self._waiting += 1
             try:
-                return await asyncio.wrap_future(future)
+                reading = await asyncio.wrap_future(future)
             except BrokenProcessPool:
                 await self._replace(pool)
                 raise WorkerDied("a worker process died while reading a photo") from None
+            finally:
+                self._waiting -= 1
+            self._last_read = loop.time()
+            return reading
+
+    async def _watch(self) -> None:
+        """Kill the workers when photos wait and none has been read for STUCK_AFTER seconds."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(WATCH_EVERY)
+            if self._waiting and loop.time() - self._last_read > STUCK_AFTER:
+                logger.error(
+                    "the workers read nothing for %.0f s with %d photos waiting: killing them",
+                    STUCK_AFTER,
+                    self._waiting,
+                )
+                self._last_read = loop.time()
+                # ProcessPoolExecutor has no public kill before Python 3.14; the photos in
+                # flight then fail with BrokenProcessPool and the pool is replaced.
+                for process in list(getattr(self._pool, "_processes", {}).values()):
+                    process.kill()
 
     async def _replace(self, broken: ProcessPoolExecutor) -> None:
         async with self._replacing:
@@ -109,6 +146,8 @@ class Workers:
                 broken.shutdown(wait=False, cancel_futures=True)
                 self._pool = await asyncio.to_thread(self._start)
 
-    def close(self) -> None:
+    async def close(self) -> None:
         """Stop the workers (after the photos they are reading)."""
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+        await asyncio.to_thread(self._pool.shutdown, wait=True, cancel_futures=True)

@@ -5,23 +5,25 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-from collections.abc import Iterator
+import time
+from collections.abc import AsyncIterator
 
 import pytest
 from bot_harness import BotHarness
 from digit_photos import PhotoMaker
 
+import bot.workers
 from bot import texts
 from bot.services import Services
 from bot.workers import WorkerDied, Workers
 from model.errors import NotAnImage
 
 
-@pytest.fixture(scope="module")
-def workers() -> Iterator[Workers]:
+@pytest.fixture
+async def workers() -> AsyncIterator[Workers]:
     pool = Workers(1)
     yield pool
-    pool.close()
+    await pool.close()
 
 
 def worker_pids(workers: Workers) -> list[int]:
@@ -67,6 +69,21 @@ async def test_a_worker_that_died_between_photos_is_replaced_unnoticed(
     await asyncio.sleep(0.5)  # the pool notices
     reading, _ = await workers.read(photo([4]))
     assert reading.text == "4"
+
+
+async def test_workers_stuck_on_one_image_are_replaced(
+    workers: Workers, photo: PhotoMaker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bot.workers, "STUCK_AFTER", 0.5)
+    monkeypatch.setattr(bot.workers, "WATCH_EVERY", 0.1)
+    image = photo([6])
+    await workers.read(image)  # the watchdog runs from the first photo on
+    [pid] = worker_pids(workers)
+    workers._pool.submit(time.sleep, 60)  # the worker hangs, as on a pathological image
+    with pytest.raises(WorkerDied):
+        await asyncio.wait_for(workers.read(image), timeout=20)
+    assert worker_pids(workers) != [pid]
+    assert (await workers.read(image))[0].text == "6"
 
 
 class DeadWorkers:
