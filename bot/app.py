@@ -6,6 +6,7 @@ import asyncio
 import logging
 import sys
 from concurrent.futures.process import BrokenProcessPool
+from typing import Any
 from urllib.parse import urlsplit
 
 from telegram import BotCommand, Update
@@ -121,6 +122,18 @@ def build_application(settings: Settings, services: Services | None = None) -> A
     return application
 
 
+def webhook_options(settings: Settings) -> dict[str, Any]:
+    """Where the webhook listens and what Telegram is told: the arguments of run_webhook()."""
+    return {
+        "listen": settings.webhook_listen,
+        "port": settings.webhook_port,
+        "url_path": settings.webhook_path,
+        "webhook_url": settings.webhook_url,
+        "secret_token": settings.webhook_secret,
+        "allowed_updates": ALLOWED_UPDATES,
+    }
+
+
 def serve() -> int:
     """Run the bot until stopped, in polling or webhook mode as configured."""
     try:
@@ -156,14 +169,7 @@ def serve() -> int:
         logger.info(
             "serving in webhook mode on %s:%d", settings.webhook_listen, settings.webhook_port
         )
-        application.run_webhook(
-            listen=settings.webhook_listen,
-            port=settings.webhook_port,
-            url_path=settings.webhook_path,
-            webhook_url=settings.webhook_url,
-            secret_token=settings.webhook_secret,
-            allowed_updates=ALLOWED_UPDATES,
-        )
+        application.run_webhook(**webhook_options(settings))
     else:
         logger.info("serving in polling mode against %s", settings.api_url)
         application.run_polling(allowed_updates=ALLOWED_UPDATES)

@@ -11,7 +11,7 @@ from digit_photos import PhotoMaker
 from fakebotapi import FakeBotAPI
 
 from bot import texts
-from bot.app import ALLOWED_UPDATES, build_application
+from bot.app import build_application, webhook_options
 from bot.services import Services
 from bot.settings import Settings
 
@@ -43,14 +43,7 @@ async def hooked(fake_api: FakeBotAPI, services: Services) -> AsyncIterator[tupl
     await app.start()
     assert app.updater is not None
     # The same arguments as serve() passes to run_webhook().
-    await app.updater.start_webhook(
-        listen=settings.webhook_listen,
-        port=settings.webhook_port,
-        url_path=settings.webhook_path,
-        webhook_url=settings.webhook_url,
-        secret_token=settings.webhook_secret,
-        allowed_updates=ALLOWED_UPDATES,
-    )
+    await app.updater.start_webhook(**webhook_options(settings))
     try:
         yield BotHarness(fake_api, app), f"http://127.0.0.1:{settings.webhook_port}/telegram/hook"
     finally:
