@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from sklearn.neural_network import MLPClassifier
 
-from model.preprocess import WORK_SIDE, Box, DigitImage, digit_options
+from model.preprocess import WORK_SIDE, Box, DigitImage, Options, digit_options
 from model.segment import verifier_features
 from model.store import load_stored_model
 
@@ -97,7 +97,7 @@ class Recognizer:
             readings += self._most_convincing(options)
         return Reading(digits=tuple(readings))
 
-    def _most_convincing(self, options: list[list[DigitImage]]) -> list[DigitReading]:
+    def _most_convincing(self, options: Options) -> list[DigitReading]:
         """Read each way of cutting a group and keep the most convincing one.
 
         Each digit of an option scores the log-probability of its class plus, with a
@@ -105,24 +105,28 @@ class Recognizer:
         squeezed together); the option with the highest total wins, and options other than
         the likeliest by shape pay a penalty.
         """
-        flat = [digit for option in options for digit in option]
-        readings = self._classified(flat)
-        wholeness = self._wholeness(flat)
-        best: list[DigitReading] = []
-        best_score = -np.inf
-        start = 0
-        for rank, option in enumerate(options):
-            end = start + len(option)
-            score = float(
-                np.sum(np.log(np.maximum([r.confidence for r in readings[start:end]], 1e-6)))
-                + np.sum(np.log(np.maximum(wholeness[start:end], 1e-6)))
-            )
-            if rank > 0:
-                score -= CUT_PENALTY
-            if score > best_score:
-                best, best_score = readings[start:end], score
-            start = end
+        ((best_score, best),) = self._scored(options[:1])
+        # Other options score at most -CUT_PENALTY, so they are read only when they could win.
+        if best_score < -CUT_PENALTY:
+            for score, readings in self._scored(options[1:]):
+                if score - CUT_PENALTY > best_score:
+                    best, best_score = readings, score - CUT_PENALTY
         return best
+
+    def _scored(self, options: Options) -> list[tuple[float, list[DigitReading]]]:
+        """Each option's readings and their total log-probability, read in one batch."""
+        flat = [digit for option in options for digit in option.digits]
+        readings = self._classified(flat)
+        logs = np.log(np.maximum([r.confidence for r in readings], 1e-6)) + np.log(
+            np.maximum(self._wholeness(flat), 1e-6)
+        )
+        scored = []
+        start = 0
+        for option in options:
+            end = start + len(option.digits)
+            scored.append((float(np.sum(logs[start:end])), readings[start:end]))
+            start = end
+        return scored
 
     def _wholeness(self, found: list[DigitImage]) -> np.ndarray:
         """The verifier's probability that each image is one whole digit (1.0 without one)."""

@@ -1,0 +1,103 @@
+"""The hand-made fast paths of reading a photo give what the library calls they replace."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from digit_photos import PhotoMaker
+from PIL import Image
+from scipy import ndimage
+
+from model.preprocess import (
+    STRONG_INK,
+    _grown,
+    _quantiles,
+    _upsampled,
+    digit_options,
+    ink_labels,
+    sheared,
+)
+from model.recognize import CUT_PENALTY, Recognizer
+
+
+def test_quantiles_match_numpys_percentile() -> None:
+    rng = np.random.default_rng(0)
+    for size in (1, 2, 7, 4800):
+        values = rng.random(size).astype(np.float32)
+        fractions = (0.0, 0.005, 0.5, 0.9, 0.995, 1.0)
+        np.testing.assert_allclose(
+            _quantiles(values, fractions), np.percentile(values, [100 * f for f in fractions])
+        )
+
+
+@pytest.mark.parametrize(("shape", "coarse"), [((240, 320), (60, 80)), ((241, 317), (31, 40))])
+def test_upsampling_matches_pillows_bilinear_resize(
+    shape: tuple[int, int], coarse: tuple[int, int]
+) -> None:
+    small = np.random.default_rng(1).random(coarse).astype(np.float32)
+    pillow = Image.fromarray(small, "F").resize(shape[::-1], Image.Resampling.BILINEAR)
+    np.testing.assert_allclose(_upsampled(small, shape), np.asarray(pillow), atol=1e-6)
+
+
+def test_shear_matches_scipys_affine_transform() -> None:
+    rng = np.random.default_rng(2)
+    for _ in range(50):
+        h, w = rng.integers(1, 70), rng.integers(1, 60)
+        ink = (rng.random((h, w)) * (rng.random((h, w)) < 0.3)).astype(np.float32)
+        shear, ybar, pad = rng.uniform(-1, 1), rng.uniform(0, h), int(rng.integers(1, 40))
+        expected = ndimage.affine_transform(
+            ink,
+            np.array([[1.0, 0.0], [shear, 1.0]]),
+            np.array([0.0, -pad - shear * ybar]),
+            output_shape=(h, w + 2 * pad),
+            order=1,
+        )
+        np.testing.assert_allclose(sheared(ink, shear, ybar, pad), expected, atol=1e-6)
+
+
+def test_growing_matches_binary_dilation() -> None:
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        mask = rng.random(tuple(rng.integers(1, 30, 2))) < 0.1
+        np.testing.assert_array_equal(_grown(mask), ndimage.binary_dilation(mask))
+
+
+def test_labelling_the_inked_window_matches_labelling_the_whole_image() -> None:
+    rng = np.random.default_rng(4)
+    for _ in range(20):
+        ink = np.zeros((120, 160), np.float32)
+        y, x = rng.integers(0, 100), rng.integers(0, 140)
+        ink[y : y + 20, x : x + 20] = rng.random((20, 20)) * (rng.random((20, 20)) < 0.5)
+        labels = ink_labels(ink)
+        # Hysteresis on the whole image: weak ink is kept where it holds strong ink.
+        strong = ink >= STRONG_INK
+        weak = ink >= max(0.10, 0.45 * np.percentile(ink[strong], 90))
+        whole, _ = ndimage.label(weak, structure=np.ones((3, 3), bool))
+        kept = np.isin(whole, whole[strong]) & (whole > 0)
+        np.testing.assert_array_equal(labels > 0, kept)
+        # The same pieces, numbered in the same order.
+        np.testing.assert_array_equal(np.unique(labels[kept]), np.unique(whole[kept]))
+
+
+def test_skipping_cuts_that_cannot_win_changes_no_reading(
+    recognizer: Recognizer, photo: PhotoMaker
+) -> None:
+    for digits, step in (([4, 7], 0.6), ([3], 1.0), ([2, 0], 0.7), ([8], 1.0)):
+        for options in digit_options(photo(digits, height=0.4, step=step)):
+            chosen = recognizer._most_convincing(options)
+            scored = recognizer._scored(options)
+            best = max(
+                range(len(scored)),
+                key=lambda rank: scored[rank][0] - (CUT_PENALTY if rank else 0.0),
+            )
+            assert [r.digit for r in chosen] == [r.digit for r in scored[best][1]]
+
+
+def test_a_clear_digit_is_not_cut_to_be_read_again(
+    recognizer: Recognizer, photo: PhotoMaker
+) -> None:
+    # A wide 0 may be two digits by shape, but its reading as one is convincing.
+    ((whole, *cuts),) = digit_options(photo([0], height=0.4))
+    assert cuts
+    assert [r.digit for r in recognizer._most_convincing([whole, *cuts])] == [0]
+    assert all("digits" not in vars(cut) for cut in cuts)
