@@ -71,7 +71,7 @@ def test_labelling_the_inked_window_matches_labelling_the_whole_image() -> None:
         labels = ink_labels(ink)
         # Hysteresis on the whole image: weak ink is kept where it holds strong ink.
         strong = ink >= STRONG_INK
-        weak = ink >= max(0.10, 0.45 * np.percentile(ink[strong], 90))
+        weak = ink >= max(0.10, 0.45 * float(np.percentile(ink[strong], 90)))
         whole, _ = ndimage.label(weak, structure=np.ones((3, 3), bool))
         kept = np.isin(whole, whole[strong]) & (whole > 0)
         np.testing.assert_array_equal(labels > 0, kept)
