@@ -1,0 +1,88 @@
+"""Cross-validation of training configurations, without `load_digits()[1000:]`.
+
+    python -m bench.crossval --vary european_share=0,0.3 --seeds 0,1 --quick
+
+Five folds over `load_digits()[:1000]` (200-image slices): each model trains on the other 800
+images, the MNIST training part and their varied copies, and is scored on its slice and on the
+MNIST held-out glyphs (normalized like training data). Configurations differ only in the one
+`TrainingConfig` field named by `--vary` and share their seeds, so their figures pair up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+
+import numpy as np
+
+from model import data
+from model.train import TrainingConfig, fit_classifier, grids_of, training_set
+
+FOLD = 200
+QUICK_SCHEDULE = ((1e-3, 60), (1e-4, 20), (1e-5, 10))
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+def one_fold(
+    config: TrainingConfig, fold: int, mnist_heldout: tuple[np.ndarray, np.ndarray]
+) -> dict[str, float]:
+    """Train without slice `fold` of `load_digits()[:1000]`; score on it and on MNIST held-out."""
+    images, labels = data.train_digits()
+    keep = np.ones(len(labels), dtype=bool)
+    keep[fold * FOLD : (fold + 1) * FOLD] = False
+    started = time.perf_counter()
+    train_data = training_set(config, _quiet, digits=(images[keep], labels[keep]))
+    estimator = fit_classifier(config, train_data.grids, train_data.labels, _quiet)
+    val_grids = images[~keep].reshape((-1, 64))
+    predicted = estimator.predict(val_grids)
+    truth = labels[~keep]
+    mnist_grids, mnist_labels = mnist_heldout
+    mnist_predicted = estimator.predict(mnist_grids)
+    return {
+        "fold_accuracy": float((predicted == truth).mean()),
+        "fold_errors": int((predicted != truth).sum()),
+        "fold_1_as_7": int(((truth == 1) & (predicted == 7)).sum()),
+        "fold_7_as_1": int(((truth == 7) & (predicted == 1)).sum()),
+        "mnist_accuracy": float((mnist_predicted == mnist_labels).mean()),
+        "mnist_1_as_7": int(((mnist_labels == 1) & (mnist_predicted == 7)).sum()),
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run every value x seed x fold and print one JSON line each."""
+    parser = argparse.ArgumentParser(prog="python -m bench.crossval", description=__doc__)
+    parser.add_argument(
+        "--vary",
+        default="european_share=0,0.3",
+        help="a TrainingConfig field and the values to try, e.g. alpha=1,2",
+    )
+    parser.add_argument("--seeds", default="0")
+    parser.add_argument("--folds", default="0,1,2,3,4")
+    parser.add_argument("--quick", action="store_true", help=f"schedule {QUICK_SCHEDULE}")
+    args = parser.parse_args(argv)
+    field, _, values = args.vary.partition("=")
+    if field not in TrainingConfig.__dataclass_fields__ or not values:
+        parser.error(f"--vary wants FIELD=V1,V2 with a TrainingConfig field, not {args.vary!r}")
+    kind = type(getattr(TrainingConfig(), field))
+    glyphs, glyph_labels = data.mnist_glyphs(data.MNIST_HELDOUT)
+    mnist_heldout = (grids_of(glyphs), glyph_labels)
+    for seed in (int(s) for s in args.seeds.split(",")):
+        for fold in (int(f) for f in args.folds.split(",")):
+            for value in (kind(v) for v in values.split(",")):
+                config = replace(TrainingConfig(), seed=seed, **{field: value})
+                if args.quick:
+                    config = replace(config, schedule=QUICK_SCHEDULE)
+                result = one_fold(config, fold, mnist_heldout)
+                line = {field: value, "seed": seed, "fold": fold, "quick": args.quick, **result}
+                print(json.dumps(line), flush=True)
+
+
+if __name__ == "__main__":
+    main()
