@@ -244,12 +244,13 @@ def _window(mask: np.ndarray) -> tuple[slice, slice] | None:
     return slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1)
 
 
-def digit_boxes(labels: np.ndarray) -> list[tuple[Box, np.ndarray]]:
-    """Group ink into digit-sized groups, left to right: each box and its own ink pixels.
+def digit_groups(labels: np.ndarray) -> list[tuple[Box, np.ndarray]]:
+    """Group ink into digit-sized groups, left to right: each box and its strokes.
 
-    Specks, paper edges and fingers at the border of the frame are dropped; pieces of one
-    digit (the flag of a 5, a broken stroke) are joined. Digits that touch stay one group;
-    `digit_counts` and `cut_apart` propose how to cut it.
+    A group's strokes are its own ink pixels, labelled 1, 2, ... (0 is paper or another
+    group's ink). Specks, paper edges and fingers at the border of the frame are dropped;
+    pieces of one digit (the flag of a 5, a broken stroke) are joined. Digits that touch stay
+    one group; `digit_counts` and `cut_apart` propose how to cut it.
     """
     window = _window(labels)
     if window is None:
@@ -290,9 +291,12 @@ def digit_boxes(labels: np.ndarray) -> list[tuple[Box, np.ndarray]]:
     tallest = max(box[3] - box[1] for box, _ in groups)
     shortest = max(0.45 * tallest, MIN_DIGIT_HEIGHT * max(labels.shape))
     found = []
+    renumbered = np.zeros(int(labels.max()) + 1, np.int32)
     for (x0, y0, x1, y1), indices in sorted(groups, key=lambda g: g[0][0]):
         if y1 - y0 >= shortest:
-            found.append(((x0, y0, x1, y1), np.isin(labels[y0:y1, x0:x1], indices)))
+            renumbered[:] = 0
+            renumbered[indices] = np.arange(1, len(indices) + 1)
+            found.append(((x0, y0, x1, y1), renumbered[labels[y0:y1, x0:x1]]))
     return found
 
 
@@ -377,29 +381,103 @@ def _grouped(pieces: list[tuple[int, Box]], tallest: int) -> list[tuple[Box, lis
     return list(groups.values())
 
 
-def digit_counts(box: Box) -> list[int]:
+def digit_counts(box: Box, strokes: int = 1) -> list[int]:
     """How many digits a group of this shape may hold, the likeliest first.
 
     One handwritten digit can be 1.5 times as wide as tall (a 2 with a long tail), and a
     narrow 1 beside another digit is barely wider than one, so shape alone rarely decides:
-    the recognizer reads each option and keeps the most convincing.
+    the recognizer reads each option and keeps the most convincing. `strokes` digit-tall
+    strokes standing apart side by side (see `stroke_columns`) are likeliest that many digits.
     """
     width, height = box[2] - box[0], box[3] - box[1]
     ratio = width / height
     likeliest = 1 if ratio <= 1.5 else max(2, round(ratio / 0.8))
     # A 2 or a 7 with a long sweep can be twice as wide as tall: one digit is always an option.
     counts = [c for c in (1, 2, 3, 4) if c == 1 or 0.45 * c - 0.1 < ratio < 1.9 * c]
+    if strokes > 1:
+        likeliest = strokes
+        counts = sorted({*counts, strokes})
     return sorted(counts, key=lambda c: (abs(c - likeliest), c))
 
 
-def cut_apart(box: Box, own: np.ndarray, count: int) -> list[tuple[Box, np.ndarray]]:
-    """Cut a group into `count` digits at the thinnest ink near even spacing."""
+# A stroke at least this fraction of its group's height can be a digit of its own; shorter
+# ones are the flag of a 5, the bar of a 4 or a fragment.
+TALL_STROKE = 0.6
+# Two tall strokes sharing more than this fraction of the narrower one's columns are one digit
+# (a 4 or a 7 written in two strokes), not two written side by side.
+SHARED_COLUMNS = 0.3
+
+
+def strokes(own: np.ndarray) -> np.ndarray:
+    """Label the separate strokes (connected ink) of a group's own ink, 0 is paper."""
+    return ndimage.label(own, structure=np.ones((3, 3), bool))[0]
+
+
+def stroke_columns(pieces: np.ndarray) -> list[tuple[int, int, list[int]]]:
+    """The digit-tall strokes standing side by side, left to right: columns and labels.
+
+    Digits written close together are grouped (their gap is no wider than a break in one
+    stroke), but each is still its own tall stroke; this finds them.
+    """
+    height = pieces.shape[0]
+    tall = sorted(
+        (sl[1].start, sl[1].stop, label)
+        for label, sl in enumerate(ndimage.find_objects(pieces), start=1)
+        if sl is not None and sl[0].stop - sl[0].start >= TALL_STROKE * height
+    )
+    columns: list[tuple[int, int, list[int]]] = []
+    for x0, x1, label in tall:
+        if columns:
+            c0, c1, labels = columns[-1]
+            if min(x1, c1) - x0 > SHARED_COLUMNS * min(x1 - x0, c1 - c0):
+                columns[-1] = (c0, max(c1, x1), [*labels, label])
+                continue
+        columns.append((x0, x1, [label]))
+    return columns
+
+
+def cut_apart(
+    box: Box, own: np.ndarray, count: int, pieces: np.ndarray | None = None
+) -> list[tuple[Box, np.ndarray]]:
+    """Cut a group into `count` digits, left to right: each part's box and own ink.
+
+    When the group holds `count` tall strokes side by side, each is one digit. Otherwise the
+    cuts go through the thinnest ink near even spacing; strokes that lie mostly on one side
+    of a cut go whole to it. `pieces` is `strokes(own)`, when already known.
+    """
     if count == 1:
         return [(box, own)]
     x0, y0, _, _ = box
     width = own.shape[1]
     if width < 3 * count:
         return [(box, own)]
+    pieces = strokes(own) if pieces is None else pieces
+    columns = stroke_columns(pieces)
+    if len(columns) == count:
+        cuts = [0, *((a[1] + b[0]) // 2 for a, b in itertools.pairwise(columns)), width]
+        given = {label: k for k, (_, _, labels) in enumerate(columns) for label in labels}
+    else:
+        cuts = _thinnest_cuts(own, count)
+        given = {}
+    if not cuts:
+        return [(box, own)]
+    parts = []
+    for part in _parts_by_piece(own, pieces, cuts, given):
+        rows = np.flatnonzero(part.any(axis=1))
+        cols = np.flatnonzero(part.any(axis=0))
+        if rows.size == 0:
+            continue
+        r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+        parts.append(((x0 + c0, y0 + r0, x0 + c1, y0 + r1), part[r0:r1, c0:c1]))
+    return parts
+
+
+def _thinnest_cuts(own: np.ndarray, count: int) -> list[int]:
+    """Columns 0, ..., width cutting `own` into `count` at the thinnest ink near even spacing.
+
+    Returns [] when there is no room for the cuts.
+    """
+    width = own.shape[1]
     profile = ndimage.uniform_filter1d(own.sum(axis=0).astype(np.float64), 3)
     cuts = [0]
     for k in range(1, count):
@@ -407,19 +485,41 @@ def cut_apart(box: Box, own: np.ndarray, count: int) -> list[tuple[Box, np.ndarr
         lo = max(cuts[-1] + 1, int(expected - 0.3 * width / count))
         hi = min(width - 1, max(lo + 1, int(expected + 0.3 * width / count)))
         if lo >= hi:
-            return [(box, own)]
+            return []
         cuts.append(lo + int(np.argmin(profile[lo:hi])))
     cuts.append(width)
-    parts = []
-    for a, b in itertools.pairwise(cuts):
-        part = own[:, a:b]
-        rows = np.flatnonzero(part.any(axis=1))
-        cols = np.flatnonzero(part.any(axis=0))
-        if rows.size == 0:
-            continue
-        r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
-        parts.append(((x0 + a + c0, y0 + r0, x0 + a + c1, y0 + r1), part[r0:r1, c0:c1]))
-    return parts
+    return cuts
+
+
+# A separate stroke with at least this fraction of its ink on one side of a cut goes whole to
+# that side: digits a gap apart (grouped only because the gap is narrow) overlap in columns when
+# slanted or when a 5's flag reaches over a 1, and a straight cut would slice a piece off one.
+WHOLE_PIECE = 0.6
+
+
+def _parts_by_piece(
+    own: np.ndarray, pieces: np.ndarray, cuts: list[int], given: dict[int, int]
+) -> list[np.ndarray]:
+    """Split a group's ink at the columns `cuts` (0, ..., width) into full-size part masks.
+
+    Strokes in `given` go whole to that part. Any other stroke that lies mostly on one side
+    goes whole to it; only strokes that straddle a cut (digits that really touch) are cut.
+    """
+    n_parts = len(cuts) - 1
+    column_part = np.searchsorted(np.asarray(cuts[1:-1]), np.arange(own.shape[1]), side="right")
+    part_of = np.broadcast_to(column_part, own.shape)
+    count = int(pieces.max(initial=0))
+    if count > 1:
+        inked = pieces > 0
+        ink_in = np.bincount(
+            pieces[inked] * n_parts + part_of[inked], minlength=(count + 1) * n_parts
+        ).reshape(count + 1, n_parts)
+        main = ink_in.argmax(axis=1)
+        whole = ink_in.max(axis=1) >= WHOLE_PIECE * np.maximum(ink_in.sum(axis=1), 1)
+        for label, k in given.items():
+            main[label], whole[label] = k, True
+        part_of = np.where(whole[pieces], main[pieces], part_of)
+    return [own & (part_of == k) for k in range(n_parts)]
 
 
 def _union(a: Box, b: Box) -> Box:
@@ -546,6 +646,7 @@ class Cut:
     parts: tuple[tuple[Box, np.ndarray], ...]  # each part's box and own ink pixels
     ink: np.ndarray
     factor: float
+    sliced: int = 0  # how many strokes the cut goes through (digits touching, or one cut up)
 
     @functools.cached_property
     def digits(self) -> list[DigitImage]:
@@ -582,13 +683,33 @@ def digit_options(data: bytes, work_side: int = WORK_SIDE, reduced: bool = True)
 def _options_in(grey: np.ndarray, factor: float) -> list[Options]:
     ink = ink_map(grey)
     found = []
-    for group, own in digit_boxes(ink_labels(ink)):
+    for group, pieces in digit_groups(ink_labels(ink)):
+        own = pieces > 0
+        counts = digit_counts(group, len(stroke_columns(pieces)))
         # One digit is always among the counts, and never fails to cut.
-        cuts = [(count, cut_apart(group, own, count)) for count in digit_counts(group)]
+        cuts = [(count, cut_apart(group, own, count, pieces)) for count in counts]
         found.append(
-            [Cut(tuple(parts), ink, factor) for count, parts in cuts if len(parts) == count]
+            [
+                Cut(tuple(parts), ink, factor, _sliced(group, pieces, parts))
+                for count, parts in cuts
+                if len(parts) == count
+            ]
         )
     return found
+
+
+def _sliced(group: Box, pieces: np.ndarray, parts: list[tuple[Box, np.ndarray]]) -> int:
+    """How many of the group's strokes (`pieces`, labelled) are shared by several parts."""
+    if len(parts) < 2:
+        return 0
+    count = int(pieces.max(initial=0))
+    if count == 1:
+        return 1  # one stroke, cut into several parts
+    shared = np.zeros(count + 1, np.int64)
+    for (x0, y0, x1, y1), own in parts:
+        region = pieces[y0 - group[1] : y1 - group[1], x0 - group[0] : x1 - group[0]]
+        shared += np.bincount(region[own], minlength=count + 1) > 0
+    return int((shared[1:] > 1).sum())
 
 
 def digit_images(data: bytes, work_side: int = WORK_SIDE) -> list[DigitImage]:

@@ -18,6 +18,10 @@ UNSURE_BELOW = 0.80
 # A reading other than the likeliest-by-shape must be this much surer (in mean log-probability
 # per digit) to be preferred.
 CUT_PENALTY = 1.0
+# Digits of a number are written apart far more often than touching: a reading that cuts
+# through a stroke pays this (in log-probability) for each stroke cut, so a wide 0 or 2 in
+# one stroke is not read as the two halves "17" or "21".
+SLICE_PENALTY = 2.5
 
 
 @dataclass(frozen=True)
@@ -102,8 +106,8 @@ class Recognizer:
 
         Each digit of an option scores the log-probability of its class plus, with a
         verifier, the log-probability that it is one whole digit (not a fragment or two digits
-        squeezed together); the option with the highest total wins, and options other than
-        the likeliest by shape pay a penalty.
+        squeezed together); the option with the highest total wins. Options other than the
+        likeliest by shape pay a penalty, and so does each stroke an option cuts through.
         """
         ((best_score, best),) = self._scored(options[:1])
         # Other options score at most -CUT_PENALTY, so they are read only when they could win.
@@ -114,7 +118,10 @@ class Recognizer:
         return best
 
     def _scored(self, options: Options) -> list[tuple[float, list[DigitReading]]]:
-        """Each option's readings and their total log-probability, read in one batch."""
+        """Each option's readings and score, read in one batch.
+
+        The score is the total log-probability, less SLICE_PENALTY per stroke the option cuts.
+        """
         flat = [digit for option in options for digit in option.digits]
         readings = self._classified(flat)
         logs = np.log(np.maximum([r.confidence for r in readings], 1e-6)) + np.log(
@@ -124,7 +131,8 @@ class Recognizer:
         start = 0
         for option in options:
             end = start + len(option.digits)
-            scored.append((float(np.sum(logs[start:end])), readings[start:end]))
+            score = float(np.sum(logs[start:end])) - SLICE_PENALTY * option.sliced
+            scored.append((score, readings[start:end]))
             start = end
         return scored
 

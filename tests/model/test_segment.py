@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
-from digit_photos import PhotoMaker
+import pytest
+from digit_photos import PhotoMaker, encode
+from PIL import Image
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
-from model.preprocess import cut_apart, digit_counts
+from model.data import MNIST_HELDOUT, mnist_glyphs
+from model.preprocess import cut_apart, digit_counts, digit_options, stroke_columns, strokes
 from model.recognize import Recognizer, probabilities
 from model.segment import segmentation_examples, side_by_side
 
@@ -52,6 +55,70 @@ def test_cut_apart_cuts_at_the_thin_join() -> None:
     (left, _), (right, _) = parts
     assert left[0] == 100 and right[2] == 160
     assert 120 <= left[2] <= 140
+
+
+def test_side_by_side_strokes_are_likeliest_that_many_digits() -> None:
+    # A 1 close beside a 4 is narrower than most single digits, yet two strokes side by side.
+    assert digit_counts((0, 0, 70, 100), strokes=2)[0] == 2
+    assert 3 in digit_counts((0, 0, 120, 100), strokes=3)
+
+
+def test_stroke_columns_finds_tall_strokes_side_by_side() -> None:
+    bars = np.zeros((40, 30), bool)
+    bars[:, 2:6] = True
+    bars[:, 20:24] = True
+    bars[20:22, 9:14] = True  # a short dash between them, not a digit of its own
+    assert [(x0, x1) for x0, x1, _ in stroke_columns(strokes(bars))] == [(2, 6), (20, 24)]
+    # A 4 in two strokes: the bar of the first crosses under the second, so they are one digit.
+    four = np.zeros((40, 30), bool)
+    four[0:26, 0:4] = True
+    four[22:26, 0:30] = True
+    four[0:40, 20:24] = True
+    four[22:26, 20:24] = False
+    four[21:27, 19:25] = False  # keep the two strokes apart
+    assert len(stroke_columns(strokes(four))) == 1
+
+
+def test_cut_apart_keeps_separate_strokes_whole() -> None:
+    own = np.zeros((40, 60), bool)
+    own[:, 0:6] = True
+    own[0:4, 0:36] = True  # a flag reaching over the middle, beyond any cut near it
+    own[8:40, 30:36] = True  # a second stroke, below the flag and apart from it
+    own[6:40, 50:56] = True
+    parts = cut_apart((0, 0, 60, 40), own, 3)
+    assert len(parts) == 3
+    # The flag stays with its stroke; the stroke under it is a part of its own.
+    assert parts[0][0] == (0, 0, 36, 40)
+    assert parts[1][0] == (30, 8, 36, 40)
+
+
+def _stretched_photo(glyph: np.ndarray, stretch: float) -> bytes:
+    """A photo of one glyph written `stretch` times as wide as tall."""
+    h = 300
+    w = int(h * stretch)
+    alpha = np.asarray(Image.fromarray((glyph * 255).astype(np.uint8)).resize((w, h))) / 255.0
+    canvas = np.full((960, 1280), 225.0)
+    y, x = (960 - h) // 2, (1280 - w) // 2
+    canvas[y : y + h, x : x + w] = 225.0 * (1 - alpha) + 30.0 * alpha
+    return encode(Image.fromarray(canvas.astype(np.uint8)).convert("RGB"))
+
+
+def test_a_wide_digit_in_one_stroke_is_not_cut(recognizer: Recognizer) -> None:
+    images, labels = mnist_glyphs(MNIST_HELDOUT)
+    photo = _stretched_photo(images[np.flatnonzero(labels == 2)[0]], 1.6)
+    (options,) = digit_options(photo)
+    # Cutting one stroke into two digits is possible, but pays for slicing it.
+    assert all(option.sliced == 1 for option in options if len(option.parts) == 2)
+    assert recognizer.read(photo).text == "2"
+
+
+@pytest.mark.parametrize("digits", [[5, 1], [0, 1], [9, 1]])
+def test_digits_written_close_are_read_apart(
+    recognizer: Recognizer, photo: PhotoMaker, digits: list[int]
+) -> None:
+    # Closer than the gap that joins a digit's broken strokes, but not touching.
+    reading = recognizer.read(photo(digits, height=0.4, step=0.4))
+    assert reading.text == "".join(map(str, digits))
 
 
 def test_touching_digits_are_read_as_two(recognizer: Recognizer, photo: PhotoMaker) -> None:
