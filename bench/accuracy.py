@@ -46,12 +46,12 @@ def resized_jpeg(jpeg: bytes, long_side: int) -> bytes:
     return out.getvalue()
 
 
-def _run(job: tuple[str, int, int, list[str], int]) -> list[Outcome]:
-    kind, n, seed, conditions, side = job
+def _run(job: tuple[str, int, int, int, list[str], int]) -> list[Outcome]:
+    kind, start, stop, seed, conditions, side = job
     recognizer = load_recognizer()
     outcomes = []
     case: Case
-    for case in bench_cases(kind, n, seed, conditions):
+    for case in bench_cases(kind, stop, seed, conditions, start=start):
         try:
             read = recognizer.read(resized_jpeg(case.jpeg, side)).text
         except ImageError:
@@ -78,8 +78,11 @@ def run(
         ("blank", n_blank, blank_conditions),
     ):
         # One job per condition keeps each job's cases identical whatever the worker count.
+        # Each condition takes its own run of cases, so each renders different handwriting.
         per = max(1, n // len(conds)) if n else 0
-        jobs += [(kind, per, seed, [c], side) for c in conds if per]
+        jobs += [
+            (kind, k * per, (k + 1) * per, seed, [c], side) for k, c in enumerate(conds) if per
+        ]
     with ProcessPoolExecutor(max_workers=workers) as pool:
         return [o for chunk in pool.map(_run, jobs) for o in chunk]
 
