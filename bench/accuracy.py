@@ -46,7 +46,10 @@ def resized_jpeg(jpeg: bytes, long_side: int) -> bytes:
     return out.getvalue()
 
 
-def _run(job: tuple[str, int, int, int, list[str], int]) -> list[Outcome]:
+Job = tuple[str, int, int, int, list[str], int]  # kind, first and end case, seed, conditions, side
+
+
+def _run(job: Job) -> list[Outcome]:
     kind, start, stop, seed, conditions, side = job
     recognizer = load_recognizer()
     outcomes = []
@@ -60,6 +63,28 @@ def _run(job: tuple[str, int, int, int, list[str], int]) -> list[Outcome]:
     return outcomes
 
 
+def jobs(
+    conditions: list[str], n_single: int, n_number: int, n_blank: int, side: int, seed: int
+) -> list[Job]:
+    """One job per kind and condition, each with its own run of cases.
+
+    One job per condition keeps each job's cases identical whatever the worker count, and its
+    own run of cases makes each condition render different handwriting.
+    """
+    blank_conditions = conditions + [c for c in BLANK_CONDITIONS if c not in conditions]
+    found: list[Job] = []
+    for kind, n, conds in (
+        ("single", n_single, conditions),
+        ("number", n_number, conditions),
+        ("blank", n_blank, blank_conditions),
+    ):
+        per = max(1, n // len(conds)) if n else 0
+        found += [
+            (kind, k * per, (k + 1) * per, seed, [c], side) for k, c in enumerate(conds) if per
+        ]
+    return found
+
+
 def run(
     conditions: list[str],
     n_single: int,
@@ -70,21 +95,9 @@ def run(
     workers: int,
 ) -> list[Outcome]:
     """Render and read every case, split over `workers` processes."""
-    blank_conditions = conditions + [c for c in BLANK_CONDITIONS if c not in conditions]
-    jobs = []
-    for kind, n, conds in (
-        ("single", n_single, conditions),
-        ("number", n_number, conditions),
-        ("blank", n_blank, blank_conditions),
-    ):
-        # One job per condition keeps each job's cases identical whatever the worker count.
-        # Each condition takes its own run of cases, so each renders different handwriting.
-        per = max(1, n // len(conds)) if n else 0
-        jobs += [
-            (kind, k * per, (k + 1) * per, seed, [c], side) for k, c in enumerate(conds) if per
-        ]
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        return [o for chunk in pool.map(_run, jobs) for o in chunk]
+        work = jobs(conditions, n_single, n_number, n_blank, side, seed)
+        return [o for chunk in pool.map(_run, work) for o in chunk]
 
 
 def summary(outcomes: Sequence[Outcome]) -> dict[str, dict[str, dict[str, float]]]:
