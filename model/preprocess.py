@@ -44,6 +44,12 @@ MIN_INK, MAX_INK = 256, 412
 STRONG_INK = 0.30
 WEAK_INK_FRACTION = 0.45
 MIN_WEAK_INK = 0.10
+# A faint pencil line can stay below STRONG_INK everywhere (the bench's pencil digits peak at
+# 0.22-0.26 one time in a hundred). At half resolution, paper grain and thin printed lines are
+# averaged away (no bench blank photo exceeds 0.16 there, a ruled page's margin line reaches
+# 0.27 at full resolution), while a pencil stroke several pixels wide keeps its contrast; so a
+# half-resolution analysis that finds no ink at STRONG_INK looks again at this level.
+FAINT_INK = 0.20
 
 Box = tuple[int, int, int, int]
 
@@ -209,13 +215,17 @@ def _taps(n_out: int, n_in: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return taps
 
 
-def ink_labels(ink: np.ndarray) -> np.ndarray:
+def ink_labels(ink: np.ndarray, faint: bool = False) -> np.ndarray:
     """Label connected strokes of ink (0 is paper), by hysteresis relative to the strongest ink.
 
     A stroke is every connected pixel at least WEAK_INK_FRACTION as dark as typical strong ink,
     provided it holds some strong ink: faint printed lines and paper texture never do.
+    `faint` (for half-resolution analysis only) takes FAINT_INK as strong when no pixel
+    reaches STRONG_INK: a light pencil.
     """
     strong = ink >= STRONG_INK
+    if faint and not strong.any():
+        strong = ink >= FAINT_INK
     if not strong.any():
         return np.zeros(ink.shape, np.int32)
     (level,) = _quantiles(ink[strong], (0.9,))
@@ -664,12 +674,13 @@ def digit_options(data: bytes, work_side: int = WORK_SIDE, reduced: bool = True)
     three...), the likeliest by shape first. Returns [] when the image shows no digit.
 
     The photo is first analysed at half of `work_side`, where a JPEG decodes at a quarter of
-    a phone photo's size. When that finds only small digits, or none, it is analysed again at
-    `work_side`. `reduced=False` analyses at `work_side` only.
+    a phone photo's size, and where ink fainter than STRONG_INK is looked for too (FAINT_INK).
+    When that finds only small digits, or none, it is analysed again at `work_side`.
+    `reduced=False` analyses at `work_side` only.
     """
     if reduced:
         grey, factor = decode_grey(data, work_side // 2)
-        found = _options_in(grey, factor)
+        found = _options_in(grey, factor, faint=True)
         tallest = max((o[0].digits[0].box[3] - o[0].digits[0].box[1] for o in found), default=0)
         # Nothing found is looked for again too: a small digit written with a thin pen fades
         # at half resolution. The texture of a wall or of paper that then shows up is
@@ -680,10 +691,10 @@ def digit_options(data: bytes, work_side: int = WORK_SIDE, reduced: bool = True)
     return _options_in(grey, factor)
 
 
-def _options_in(grey: np.ndarray, factor: float) -> list[Options]:
+def _options_in(grey: np.ndarray, factor: float, faint: bool = False) -> list[Options]:
     ink = ink_map(grey)
     found = []
-    for group, pieces in digit_groups(ink_labels(ink)):
+    for group, pieces in digit_groups(ink_labels(ink, faint)):
         own = pieces > 0
         counts = digit_counts(group, len(stroke_columns(pieces)))
         # One digit is always among the counts, and never fails to cut.

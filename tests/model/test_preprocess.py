@@ -15,11 +15,14 @@ from bench.accuracy import resized_jpeg
 from bench.photos import bench_cases
 from model.errors import ImageTooLarge, NotAnImage
 from model.preprocess import (
+    FAINT_INK,
     MAX_INK,
     MIN_INK,
+    STRONG_INK,
     WORK_SIDE,
     digit_images,
     digit_options,
+    ink_labels,
     to_optdigits_grid,
 )
 from model.recognize import Recognizer, load_recognizer
@@ -219,3 +222,30 @@ def test_large_thin_digits_and_digits_above_a_table_edge_are_read() -> None:
         [case] = bench_cases("number", index + 1, seed=0, start=index)
         assert case.label == label
         assert recognizer.read(resized_jpeg(case.jpeg, 800)).text == label
+
+
+def test_faint_ink_is_strokes_only_when_asked_and_nothing_is_stronger() -> None:
+    ink = np.zeros((60, 60), np.float32)
+    ink[10:50, 28:33] = (FAINT_INK + STRONG_INK) / 2  # a light pencil stroke
+    assert not ink_labels(ink).any()
+    assert (ink_labels(ink, faint=True) > 0).sum() == 40 * 5
+    # Beside strong ink, faint ink is still kept only when connected to it.
+    ink[5:8, 5:8] = 1.0
+    labels = ink_labels(ink, faint=True)
+    assert labels[6, 6] > 0 and not labels[30, 30]
+
+
+def test_light_pencil_digits_are_read() -> None:
+    # Bench photos whose pencil never reaches STRONG_INK: they used to read as nothing.
+    recognizer = load_recognizer()
+    for index, label in ((132, "7"), (140, "8"), (393, "1")):
+        [case] = bench_cases("single", index + 1, seed=0, conditions=["pencil"], start=index)
+        assert case.label == label
+        assert recognizer.read(resized_jpeg(case.jpeg, 800)).text == label
+
+
+def test_ruled_paper_margin_is_not_a_faint_digit() -> None:
+    # A ruled page's margin line is as faint as light pencil at full resolution, but not at half.
+    for index in (84, 93):
+        [case] = bench_cases("blank", index + 1, seed=0, conditions=["ruled-paper"], start=index)
+        assert digit_images(resized_jpeg(case.jpeg, 800)) == []
