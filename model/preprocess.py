@@ -52,6 +52,8 @@ MIN_WEAK_INK = 0.10
 FAINT_INK = 0.20
 
 Box = tuple[int, int, int, int]
+# Pixels touching at a corner belong to one stroke: a thin diagonal line is connected only so.
+EIGHT_NEIGHBOURS = np.ones((3, 3), bool)
 
 
 @dataclass(frozen=True)
@@ -235,7 +237,7 @@ def ink_labels(ink: np.ndarray, faint: bool = False) -> np.ndarray:
     window = _window(weak)
     if window is None:
         return labels
-    found, count = ndimage.label(weak[window], structure=np.ones((3, 3), bool))
+    found, count = ndimage.label(weak[window], structure=EIGHT_NEIGHBOURS)
     keep = np.zeros(count + 1, bool)
     keep[found[strong[window]]] = True
     if not keep[1:].all():
@@ -420,7 +422,7 @@ SHARED_COLUMNS = 0.3
 
 def strokes(own: np.ndarray) -> np.ndarray:
     """Label the separate strokes (connected ink) of a group's own ink, 0 is paper."""
-    return ndimage.label(own, structure=np.ones((3, 3), bool))[0]
+    return ndimage.label(own, structure=EIGHT_NEIGHBOURS)[0]
 
 
 def stroke_columns(pieces: np.ndarray) -> list[tuple[int, int, list[int]]]:
@@ -447,13 +449,18 @@ def stroke_columns(pieces: np.ndarray) -> list[tuple[int, int, list[int]]]:
 
 
 def cut_apart(
-    box: Box, own: np.ndarray, count: int, pieces: np.ndarray | None = None
+    box: Box,
+    own: np.ndarray,
+    count: int,
+    pieces: np.ndarray | None = None,
+    columns: list[tuple[int, int, list[int]]] | None = None,
 ) -> list[tuple[Box, np.ndarray]]:
     """Cut a group into `count` digits, left to right: each part's box and own ink.
 
     When the group holds `count` tall strokes side by side, each is one digit. Otherwise the
     cuts go through the thinnest ink near even spacing; strokes that lie mostly on one side
-    of a cut go whole to it. `pieces` is `strokes(own)`, when already known.
+    of a cut go whole to it. `pieces` is `strokes(own)` and `columns` is
+    `stroke_columns(pieces)`, when already known.
     """
     if count == 1:
         return [(box, own)]
@@ -462,7 +469,7 @@ def cut_apart(
     if width < 3 * count:
         return [(box, own)]
     pieces = strokes(own) if pieces is None else pieces
-    columns = stroke_columns(pieces)
+    columns = stroke_columns(pieces) if columns is None else columns
     if len(columns) == count:
         cuts = [0, *((a[1] + b[0]) // 2 for a, b in itertools.pairwise(columns)), width]
         given = {label: k for k, (_, _, labels) in enumerate(columns) for label in labels}
@@ -696,9 +703,12 @@ def _options_in(grey: np.ndarray, factor: float, faint: bool = False) -> list[Op
     found = []
     for group, pieces in digit_groups(ink_labels(ink, faint)):
         own = pieces > 0
-        counts = digit_counts(group, len(stroke_columns(pieces)))
+        columns = stroke_columns(pieces)
         # One digit is always among the counts, and never fails to cut.
-        cuts = [(count, cut_apart(group, own, count, pieces)) for count in counts]
+        cuts = [
+            (count, cut_apart(group, own, count, pieces, columns))
+            for count in digit_counts(group, len(columns))
+        ]
         found.append(
             [
                 Cut(tuple(parts), ink, factor, _sliced(group, pieces, parts))
