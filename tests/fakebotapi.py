@@ -44,7 +44,7 @@ import traceback
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TypeVar
@@ -1358,18 +1358,37 @@ class _HTTPServer(ThreadingHTTPServer):
     ) -> None:
         self.api = api
         self._connections: set[socket.socket] = set()
-        self._connections_lock = threading.Lock()
+        self._answering: set[socket.socket] = set()
+        self._connections_changed = threading.Condition()
         super().__init__(address, handler)
 
     def track(self, connection: socket.socket, active: bool) -> None:
-        with self._connections_lock:
+        with self._connections_changed:
             if active:
                 self._connections.add(connection)
             else:
                 self._connections.discard(connection)
 
-    def close_connections(self) -> None:
-        with self._connections_lock:
+    @contextlib.contextmanager
+    def answering(self, connection: socket.socket) -> Iterator[None]:
+        """Mark a connection as busy with a request until its answer is written."""
+        with self._connections_changed:
+            self._answering.add(connection)
+        try:
+            yield
+        finally:
+            with self._connections_changed:
+                self._answering.discard(connection)
+                self._connections_changed.notify_all()
+
+    def close_connections(self, drain: float = 1.0) -> None:
+        """Shut every connection down once the answers in flight are written.
+
+        stop() releases pending long-polls; cutting their sockets while the answer is being
+        written would hand the client half a response. Waits at most `drain` seconds.
+        """
+        with self._connections_changed:
+            self._connections_changed.wait_for(lambda: not self._answering, timeout=drain)
             connections = list(self._connections)
         for connection in connections:
             with contextlib.suppress(OSError):  # already closed by the peer
@@ -1408,6 +1427,10 @@ class _Handler(BaseHTTPRequestHandler):
         self._dispatch("POST")
 
     def _dispatch(self, http_method: str) -> None:
+        with self.server.answering(self.connection):
+            self._answer(http_method)
+
+    def _answer(self, http_method: str) -> None:
         api = self.server.api
         split = urllib.parse.urlsplit(self.path)
         path = urllib.parse.unquote(split.path)
