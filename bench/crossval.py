@@ -15,6 +15,7 @@ import json
 import time
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
@@ -27,6 +28,13 @@ QUICK_SCHEDULE = ((1e-3, 60), (1e-4, 20), (1e-5, 10))
 
 def _quiet(_: str) -> None:
     pass
+
+
+def _value(kind: type, text: str) -> Any:
+    """One `--vary` value as the field's type; tuples of ints are written `256x128`."""
+    if kind is tuple:
+        return tuple(int(part) for part in text.split("x"))
+    return kind(text)
 
 
 def one_fold(
@@ -61,7 +69,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--vary",
         default="european_share=0,0.3",
-        help="a TrainingConfig field and the values to try, e.g. alpha=1,2",
+        help="a TrainingConfig field and the values to try, e.g. alpha=1,2 or "
+        "hidden_layer_sizes=256,256x256",
     )
     parser.add_argument("--seeds", default="0")
     parser.add_argument("--folds", default="0,1,2,3,4")
@@ -71,11 +80,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     if field not in TrainingConfig.__dataclass_fields__ or not values:
         parser.error(f"--vary wants FIELD=V1,V2 with a TrainingConfig field, not {args.vary!r}")
     kind = type(getattr(TrainingConfig(), field))
+    try:
+        choices = [_value(kind, v) for v in values.split(",")]
+    except ValueError as err:
+        parser.error(f"--vary {field}: {err}")
     glyphs, glyph_labels = data.mnist_glyphs(data.MNIST_HELDOUT)
     mnist_heldout = (grids_of(glyphs), glyph_labels)
     for seed in (int(s) for s in args.seeds.split(",")):
         for fold in (int(f) for f in args.folds.split(",")):
-            for value in (kind(v) for v in values.split(",")):
+            for value in choices:
                 config = replace(TrainingConfig(), seed=seed, **{field: value})
                 if args.quick:
                     config = replace(config, schedule=QUICK_SCHEDULE)

@@ -1,0 +1,31 @@
+"""How cross-validation reads the configurations it compares."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.crossval import _value, main
+
+
+def test_values_take_the_fields_type() -> None:
+    assert _value(tuple, "256x128") == (256, 128)
+    assert _value(tuple, "256") == (256,)
+    assert _value(float, "0.3") == 0.3
+    assert _value(int, "4") == 4
+
+
+@pytest.mark.parametrize(
+    ("vary", "message"),
+    [
+        ("no_such_field=1,2", "TrainingConfig field"),
+        ("alpha=", "TrainingConfig field"),
+        ("hidden_layer_sizes=256,2x5y", "hidden_layer_sizes: invalid literal"),
+    ],
+)
+def test_bad_vary_is_refused_before_training(
+    vary: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--vary", vary])
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
