@@ -1,3 +1,3 @@
 """The sha256 of the model file shipped in this package (written by `digitbot train --ship`)."""
 
-SHIPPED_MODEL_SHA256 = "6f1c22d6a11b2aa13c101b73a4303d91b5c72e245cd438d26e5f9a915d8bbb58"
+SHIPPED_MODEL_SHA256 = "13d83a7f641ceaa57b3de1093f37fd3bdd6d5316707608acd307ec36bccbebae"

@@ -140,6 +140,19 @@ def fit_classifier(
     return estimator
 
 
+# What only further fitting uses: Adam's moment estimates and early stopping's copy of the best
+# weights. Each is as big as the weights, so together they were most of the model file.
+TRAINING_STATE = ("_optimizer", "_best_coefs", "_best_intercepts")
+
+
+def for_prediction(estimator: MLPClassifier) -> MLPClassifier:
+    """Drop the training-only state; predictions are unchanged, a later fit starts afresh."""
+    for name in TRAINING_STATE:
+        if hasattr(estimator, name):
+            delattr(estimator, name)
+    return estimator
+
+
 def made_with() -> dict[str, str]:
     """The library versions a model file depends on, and when it was made."""
     return {
@@ -169,7 +182,9 @@ def train(config: TrainingConfig | None = None, progress: Progress = print) -> S
         "verifier_heldout_accuracy": round(verifier_accuracy, 4),
         "train_seconds": round(time.perf_counter() - started, 1),
     }
-    return StoredModel(estimator=estimator, metadata=metadata, verifier=verifier)
+    return StoredModel(
+        estimator=for_prediction(estimator), metadata=metadata, verifier=for_prediction(verifier)
+    )
 
 
 def _verifier_set(

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import sklearn.base
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 
 from model.errors import ModelError
 from model.evaluate import evaluate
 from model.store import SHIPPED_MODEL_PATH, StoredModel, load_model, load_stored_model, save_model
+from model.train import TRAINING_STATE, for_prediction
 
 
 @pytest.fixture
@@ -64,6 +68,22 @@ def test_shipped_model_takes_64_values_on_the_0_16_scale(estimator: Any) -> None
     assert isinstance(estimator, MLPClassifier)
     assert estimator.n_features_in_ == 64
     assert list(estimator.classes_) == list(range(10))
+    assert not [name for name in TRAINING_STATE if hasattr(estimator, name)]
+
+
+def test_training_state_is_dropped_without_changing_predictions() -> None:
+    rng = np.random.default_rng(0)
+    x, y = rng.uniform(0, 16, (60, 64)), np.arange(60) % 3
+    estimator = MLPClassifier(hidden_layer_sizes=(8,), max_iter=20)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        estimator.fit(x, y)
+        assert all(hasattr(estimator, name) for name in TRAINING_STATE)
+        before = estimator.predict_proba(x)
+        slim = for_prediction(estimator)
+        assert not [name for name in TRAINING_STATE if hasattr(slim, name)]
+        np.testing.assert_array_equal(slim.predict_proba(x), before)
+        slim.set_params(warm_start=True).fit(x, y)  # fits on, with a fresh optimizer
 
 
 def test_shipped_model_metadata_names_its_making() -> None:
