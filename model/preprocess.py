@@ -130,8 +130,16 @@ def ink_map(grey: np.ndarray) -> np.ndarray:
     Light ink on dark paper is recognised and inverted. The paper is estimated by a
     morphological closing, which follows gradients and keeps the edges of hard shadows.
     """
-    if _ink_is_light(grey):
-        grey = 1.0 - grey
+    return _ink_of_dark_ink(dark_ink(grey))
+
+
+def dark_ink(grey: np.ndarray) -> np.ndarray:
+    """The grey image with its ink dark: light ink on dark paper (chalk, a screen) inverted."""
+    return 1.0 - grey if _ink_is_light(grey) else grey
+
+
+def _ink_of_dark_ink(grey: np.ndarray) -> np.ndarray:
+    """`ink_map` of a grey image whose ink is dark."""
     paper = _paper_brightness(grey)
     # In place, as each whole-image pass costs as much as the arithmetic on a small photo.
     contrast = paper - grey
@@ -256,13 +264,17 @@ def _window(mask: np.ndarray) -> tuple[slice, slice] | None:
     return slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1)
 
 
-def digit_groups(labels: np.ndarray) -> list[tuple[Box, np.ndarray]]:
+def digit_groups(
+    labels: np.ndarray, grey: np.ndarray | None = None
+) -> list[tuple[Box, np.ndarray]]:
     """Group ink into digit-sized groups, left to right: each box and its strokes.
 
     A group's strokes are its own ink pixels, labelled 1, 2, ... (0 is paper or another
-    group's ink). Specks, paper edges and fingers at the border of the frame are dropped;
-    pieces of one digit (the flag of a 5, a broken stroke) are joined. Digits that touch stay
-    one group; `digit_counts` and `cut_apart` propose how to cut it.
+    group's ink). Specks, paper edges and fingers at the border of the frame are dropped; given
+    the photo's `grey` (ink dark, see `dark_ink`), so are the edges of hard shadows and the
+    grain of a table beside the page. Pieces of one digit (the flag of a 5, a broken stroke)
+    are joined. Digits that touch stay one group; `digit_counts` and `cut_apart` propose how
+    to cut it.
     """
     window = _window(labels)
     if window is None:
@@ -287,6 +299,17 @@ def digit_groups(labels: np.ndarray) -> list[tuple[Box, np.ndarray]]:
     tallest = max(box[3] - box[1] for _, box in inside or pieces)
     pieces = [(i, box) for i, box in pieces if _side(box) >= max(3, 0.2 * tallest)]
     pieces = sorted(pieces, key=lambda p: -areas[p[0]])[:MAX_PIECES]
+    if grey is not None:  # only now: each check reads the grey values around a piece
+        (page,) = _quantiles(grey[::8, ::8], (0.5,))
+        pieces = [
+            (i, box)
+            for i, box in pieces
+            if not _on_table(box, labels, grey, page) and not _an_edge(i, box, labels, grey)
+        ]
+        if not pieces:
+            return []
+        inside = [(i, box) for i, box in pieces if not _touches_border(box, labels.shape)]
+        tallest = max(box[3] - box[1] for _, box in inside or pieces)
     groups = [
         (box, indices)
         for box, indices in _grouped(pieces, tallest)
@@ -349,6 +372,67 @@ def _edge_sliver(box: Box, junk: list[Box], shape: tuple[int, ...]) -> bool:
         x0 < jx1 + margin and jx0 - margin < x1 and y0 < jy1 + margin and jy0 - margin < y1
         for jx0, jy0, jx1, jy1 in junk
     )
+
+
+# A table seen beside the page is far darker than the page; a shadow on the page is not.
+TABLE_DARKER = 0.5
+# How close to the frame's border (a fraction of its shorter side) a table can reach.
+TABLE_REACH = 0.15
+
+
+def _on_table(box: Box, labels: np.ndarray, grey: np.ndarray, page: float) -> bool:
+    """Near the frame's border, on a surface under TABLE_DARKER of the page's brightness.
+
+    The grain of a wooden table beside the page is ink to the paper estimate, which follows
+    the table. The surface is the median grey of what is not ink in and around the box.
+    """
+    h, w = grey.shape
+    x0, y0, x1, y1 = box
+    if min(x0, y0, w - x1, h - y1) > TABLE_REACH * min(h, w):
+        return False
+    near, seen = _around(box, max(2, (y1 - y0) // 4), labels, grey)
+    surface = seen[near == 0]
+    return surface.size > 0 and _quantiles(surface, (0.5,))[0] < TABLE_DARKER * page
+
+
+def _around(
+    box: Box, margin: int, labels: np.ndarray, grey: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The labels and grey values of the box and a margin, sampled down to about 600 pixels.
+
+    A median needs no more, and a digit's box can hold 50,000 pixels. Whole lines across the
+    box's long side are kept, so that every one of them crosses a thin stroke along it.
+    """
+    x0, y0, x1, y1 = box
+    rows = slice(max(0, y0 - margin), y1 + margin)
+    columns = slice(max(0, x0 - margin), x1 + margin)
+    height, width = y1 + margin - rows.start, x1 + margin - columns.start
+    step = max(1, height * width // 600)
+    if height >= width:
+        rows = slice(rows.start, rows.stop, step)
+    else:
+        columns = slice(columns.start, columns.stop, step)
+    return labels[rows, columns], grey[rows, columns]
+
+
+# Ink is darker than the paper on each side of the stroke. A piece no darker than this
+# fraction of the darker paper beside it is the edge of a shadow or of a table.
+EDGE_DARKNESS = 0.9
+
+
+def _an_edge(index: int, box: Box, labels: np.ndarray, grey: np.ndarray) -> bool:
+    """No darker than the darker of the surfaces beside it: an edge between them, not ink.
+
+    The paper estimate cannot follow a hard shadow's edge exactly, so along it a strip of the
+    shadowed paper looks like a stroke: a straight line, a 1, or at the shadow's corner a 7.
+    """
+    near, seen = _around(box, max(2, _side(box) // 4), labels, grey)
+    surface, stroke = seen[near == 0], seen[near == index]
+    if surface.size == 0 or stroke.size == 0:
+        return False
+    (darker,) = _quantiles(surface, (0.1,))
+    (ink,) = _quantiles(stroke, (0.5,))
+    return ink > EDGE_DARKNESS * darker
 
 
 def _border_junk(box: Box, area: int, shape: tuple[int, ...]) -> bool:
@@ -699,9 +783,10 @@ def digit_options(data: bytes, work_side: int = WORK_SIDE, reduced: bool = True)
 
 
 def _options_in(grey: np.ndarray, factor: float, faint: bool = False) -> list[Options]:
-    ink = ink_map(grey)
+    grey = dark_ink(grey)
+    ink = _ink_of_dark_ink(grey)
     found = []
-    for group, pieces in digit_groups(ink_labels(ink, faint)):
+    for group, pieces in digit_groups(ink_labels(ink, faint), grey):
         own = pieces > 0
         columns = stroke_columns(pieces)
         # One digit is always among the counts, and never fails to cut.

@@ -20,9 +20,11 @@ from model.preprocess import (
     MIN_INK,
     STRONG_INK,
     WORK_SIDE,
+    digit_groups,
     digit_images,
     digit_options,
     ink_labels,
+    ink_map,
     to_optdigits_grid,
 )
 from model.recognize import Recognizer, load_recognizer
@@ -212,6 +214,38 @@ def test_small_thin_digits_missed_at_half_resolution_are_found_at_full() -> None
 def test_texture_and_specks_are_not_digits_at_full_resolution(condition: str) -> None:
     for case in bench_cases("blank", 8, seed=4, conditions=[condition]):
         assert digit_images(case.jpeg) == []
+
+
+def _hard_shadow() -> np.ndarray:
+    """Paper with a hard shadow over its right part, whose edge bends at a corner."""
+    rng = np.random.default_rng(0)
+    grey = np.clip(0.85 + rng.normal(0, 0.01, (300, 400)), 0, 1).astype(np.float32)
+    rows, columns = np.mgrid[:300, :400]
+    grey[columns > 200 + 0.6 * np.abs(rows - 150)] *= 0.55
+    return grey
+
+
+def test_a_hard_shadows_edge_is_not_a_stroke_but_ink_in_the_shadow_is() -> None:
+    grey = _hard_shadow()
+    labels = ink_labels(ink_map(grey))
+    assert digit_groups(labels)  # the point of the test: the edge looks like a stroke
+    assert digit_groups(labels, grey) == []
+    grey[80:220, 300:307] = 0.08  # a 1 written inside the shadow
+    [(box, _)] = digit_groups(ink_labels(ink_map(grey)), grey)
+    assert box == (300, 80, 307, 220)
+
+
+@pytest.mark.parametrize(
+    ("condition", "index"),
+    [("shadow", 187), ("shadow", 194)] + [("specks-and-edges", i) for i in (320, 324, 327, 331)],
+)
+def test_shadow_corners_paper_rims_and_table_grain_are_not_digits(
+    condition: str, index: int
+) -> None:
+    # Bench blanks that were read as 7, 6, 1, 1, 1 and 8: the corner of a shadow's edge, the
+    # rim of the page and the grain of the wooden table beside it.
+    [case] = bench_cases("blank", index + 1, seed=0, conditions=[condition], start=index)
+    assert load_recognizer().read(resized_jpeg(case.jpeg, 800)).text == ""
 
 
 def test_large_thin_digits_and_digits_above_a_table_edge_are_read() -> None:
