@@ -416,7 +416,7 @@ def _around(
 
 
 # Ink is darker than the paper on each side of the stroke. A piece no darker than this
-# fraction of the darker paper beside it is the edge of a shadow or of a table.
+# fraction of the darker paper right beside it is the edge of a shadow or of a table.
 EDGE_DARKNESS = 0.9
 
 
@@ -425,8 +425,10 @@ def _an_edge(index: int, box: Box, labels: np.ndarray, grey: np.ndarray) -> bool
 
     The paper estimate cannot follow a hard shadow's edge exactly, so along it a strip of the
     shadowed paper looks like a stroke: a straight line, a 1, or at the shadow's corner a 7.
+    Only the paper within the box and two pixels around it counts: a pencil stroke on lit
+    paper a little way from a shadow is about as dark as the shadow.
     """
-    near, seen = _around(box, max(2, _side(box) // 4), labels, grey)
+    near, seen = _around(box, 2, labels, grey)
     surface, stroke = seen[near == 0], seen[near == index]
     if surface.size == 0 or stroke.size == 0:
         return False

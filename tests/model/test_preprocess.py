@@ -235,6 +235,19 @@ def test_a_hard_shadows_edge_is_not_a_stroke_but_ink_in_the_shadow_is() -> None:
     assert box == (300, 80, 307, 220)
 
 
+@pytest.mark.parametrize("gap", [3, 10, 25])
+def test_pencil_beside_a_shadow_is_ink(gap: int) -> None:
+    # A light stroke on lit paper is about as dark as the shadow a few pixels away: it is
+    # compared with the paper right beside it, not with the shadow.
+    rng = np.random.default_rng(0)
+    grey = np.clip(0.85 + rng.normal(0, 0.01, (300, 400)), 0, 1).astype(np.float32)
+    grey[:, 250:] *= 0.6
+    x = 250 - gap - 6
+    grey[80:220, x : x + 6] = 0.85 * 0.55
+    [(box, _)] = digit_groups(ink_labels(ink_map(grey)), grey)
+    assert box == (x, 80, x + 6, 220)
+
+
 @pytest.mark.parametrize(
     ("condition", "index"),
     [("shadow", 187), ("shadow", 194)] + [("specks-and-edges", i) for i in (320, 324, 327, 331)],
