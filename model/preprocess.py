@@ -421,12 +421,13 @@ EDGE_DARKNESS = 0.9
 
 
 def _an_edge(index: int, box: Box, labels: np.ndarray, grey: np.ndarray) -> bool:
-    """No darker than the darker of the surfaces beside it: an edge between them, not ink.
+    """No darker than the paper right beside it: an edge between two surfaces, not ink.
 
     The paper estimate cannot follow a hard shadow's edge exactly, so along it a strip of the
     shadowed paper looks like a stroke: a straight line, a 1, or at the shadow's corner a 7.
-    Only the paper within the box and two pixels around it counts: a pencil stroke on lit
-    paper a little way from a shadow is about as dark as the shadow.
+    Most pieces are far darker than any paper near them and are settled on a sample. The rest
+    (a pencil stroke near a shadow is about as dark as the shadow) are compared with the paper
+    touching them: all around a stroke it is brighter; along an edge, one side is the shadow.
     """
     near, seen = _around(box, 2, labels, grey)
     surface, stroke = seen[near == 0], seen[near == index]
@@ -434,7 +435,18 @@ def _an_edge(index: int, box: Box, labels: np.ndarray, grey: np.ndarray) -> bool
         return False
     (darker,) = _quantiles(surface, (0.1,))
     (ink,) = _quantiles(stroke, (0.5,))
-    return ink > EDGE_DARKNESS * darker
+    if ink <= EDGE_DARKNESS * darker:
+        return False
+    x0, y0, x1, y1 = box
+    region = (slice(max(0, y0 - 2), y1 + 2), slice(max(0, x0 - 2), x1 + 2))
+    own = labels[region] == index
+    beside = _grown(_grown(own)) & (labels[region] == 0)
+    if not beside.any():
+        return False
+    seen = grey[region]
+    (paper,) = _quantiles(seen[beside], (0.1,))
+    (ink,) = _quantiles(seen[own], (0.25,))
+    return ink > EDGE_DARKNESS * paper
 
 
 def _border_junk(box: Box, area: int, shape: tuple[int, ...]) -> bool:

@@ -248,6 +248,19 @@ def test_pencil_beside_a_shadow_is_ink(gap: int) -> None:
     assert box == (x, 80, x + 6, 220)
 
 
+def test_pencil_whose_box_reaches_into_a_shadow_is_ink() -> None:
+    # An L on lit paper beside a slanted shadow: the darkest paper in its box is the shadow,
+    # as dark as the pencil, but the paper touching the stroke is lit all along.
+    rng = np.random.default_rng(0)
+    grey = np.clip(0.85 + rng.normal(0, 0.01, (300, 400)), 0, 1).astype(np.float32)
+    rows, columns = np.mgrid[:300, :400]
+    grey[columns > 230 + 0.3 * (rows - 150)] *= 0.6
+    grey[80:220, 150:156] = 0.85 * 0.55
+    grey[214:220, 150:240] = 0.85 * 0.55
+    [(box, _)] = digit_groups(ink_labels(ink_map(grey)), grey)
+    assert box == (150, 80, 240, 220)
+
+
 @pytest.mark.parametrize(
     ("condition", "index"),
     [("shadow", 187), ("shadow", 194)] + [("specks-and-edges", i) for i in (320, 324, 327, 331)],
