@@ -27,7 +27,7 @@ import io
 import math
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal, get_args
@@ -44,6 +44,7 @@ __all__ = [
     "BLACK_BALLPOINT",
     "BLANK_CONDITIONS",
     "BLUE_BALLPOINT",
+    "COMBINED",
     "CONDITIONS",
     "HELDOUT",
     "PENCIL",
@@ -286,11 +287,21 @@ BLANK_CONDITIONS: dict[str, Condition] = {
 }
 """Extra conditions used only for photos without a digit (a textured non-paper surface)."""
 
+COMBINED: dict[str, Condition] = {
+    c.name: c
+    for c in [
+        replace(CONDITIONS["pencil"], name="pencil-shadow", lighting="shadow"),
+        replace(CONDITIONS["thin-ballpoint"], name="thin-shadow", lighting="shadow"),
+    ]
+}
+"""Two hazards at once, asked for by name (not part of "all"): faint ink beside a hard shadow
+is what the shadow-edge check could take for an edge."""
+
 
 def get_condition(name: str) -> Condition:
-    """Look a condition up in :data:`CONDITIONS` or :data:`BLANK_CONDITIONS`."""
+    """Look a condition up in :data:`CONDITIONS`, :data:`BLANK_CONDITIONS` or :data:`COMBINED`."""
     try:
-        return CONDITIONS.get(name) or BLANK_CONDITIONS[name]
+        return CONDITIONS.get(name) or BLANK_CONDITIONS.get(name) or COMBINED[name]
     except KeyError:
         raise KeyError(f"unknown condition {name!r}") from None
 

@@ -14,6 +14,7 @@ from bench import photos
 from bench.photos import (
     BASIC,
     BLANK_CONDITIONS,
+    COMBINED,
     CONDITIONS,
     HELDOUT,
     Condition,
@@ -69,6 +70,13 @@ def test_registry_has_the_required_conditions() -> None:
     assert set(BASIC) <= set(CONDITIONS)
     assert all(name == cond.name for name, cond in CONDITIONS.items())
     assert get_condition("wall") is BLANK_CONDITIONS["wall"]
+    # Combined hazards are found by name but stay out of "all" and its figures.
+    assert get_condition("pencil-shadow") is COMBINED["pencil-shadow"]
+    assert COMBINED["pencil-shadow"].lighting == "shadow"
+    assert COMBINED["pencil-shadow"].grain == CONDITIONS["pencil"].grain
+    assert not set(COMBINED) & set(CONDITIONS)
+    with pytest.raises(KeyError, match="unknown condition"):
+        get_condition("no-such-condition")
     with pytest.raises(ValueError):
         Condition("bad", stroke="crayon")  # type: ignore[arg-type]
     with pytest.raises(ValueError):
