@@ -293,10 +293,9 @@ def digit_groups(
         for i, box in pieces
         if box not in junk and not _edge_sliver(box, junk, labels.shape)
     ]
-    inside = [(i, box) for i, box in pieces if not _touches_border(box, labels.shape)]
     if not pieces:
         return []
-    tallest = max(box[3] - box[1] for _, box in inside or pieces)
+    tallest = _tallest(pieces, labels.shape)
     pieces = [(i, box) for i, box in pieces if _side(box) >= max(3, 0.2 * tallest)]
     pieces = sorted(pieces, key=lambda p: -areas[p[0]])[:MAX_PIECES]
     if grey is not None:  # only now: each check reads the grey values around a piece
@@ -308,8 +307,7 @@ def digit_groups(
         ]
         if not pieces:
             return []
-        inside = [(i, box) for i, box in pieces if not _touches_border(box, labels.shape)]
-        tallest = max(box[3] - box[1] for _, box in inside or pieces)
+        tallest = _tallest(pieces, labels.shape)
     groups = [
         (box, indices)
         for box, indices in _grouped(pieces, tallest)
@@ -339,6 +337,12 @@ MAX_PIECES = 200
 # Pieces one above the other are one digit when the gap between them is below this fraction
 # of the tallest digit's height.
 STACKED_GAP = 0.15
+
+
+def _tallest(pieces: list[tuple[int, Box]], shape: tuple[int, ...]) -> int:
+    """The height of the tallest piece inside the frame (of any, when none is inside)."""
+    inside = [box for _, box in pieces if not _touches_border(box, shape)]
+    return max(box[3] - box[1] for box in inside or [box for _, box in pieces])
 
 
 def _side(box: Box) -> int:
@@ -395,6 +399,12 @@ def _on_table(box: Box, labels: np.ndarray, grey: np.ndarray, page: float) -> bo
     return surface.size > 0 and _quantiles(surface, (0.5,))[0] < TABLE_DARKER * page
 
 
+def _region(box: Box, margin: int) -> tuple[slice, slice]:
+    """The rows and columns of the box and `margin` around it, clipped at 0."""
+    x0, y0, x1, y1 = box
+    return slice(max(0, y0 - margin), y1 + margin), slice(max(0, x0 - margin), x1 + margin)
+
+
 def _around(
     box: Box, margin: int, labels: np.ndarray, grey: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -403,10 +413,8 @@ def _around(
     A median needs no more, and a digit's box can hold 50,000 pixels. Whole lines across the
     box's long side are kept, so that every one of them crosses a thin stroke along it.
     """
-    x0, y0, x1, y1 = box
-    rows = slice(max(0, y0 - margin), y1 + margin)
-    columns = slice(max(0, x0 - margin), x1 + margin)
-    height, width = y1 + margin - rows.start, x1 + margin - columns.start
+    rows, columns = _region(box, margin)
+    height, width = rows.stop - rows.start, columns.stop - columns.start
     step = max(1, height * width // 600)
     if height >= width:
         rows = slice(rows.start, rows.stop, step)
@@ -437,8 +445,7 @@ def _an_edge(index: int, box: Box, labels: np.ndarray, grey: np.ndarray) -> bool
     (ink,) = _quantiles(stroke, (0.5,))
     if ink <= EDGE_DARKNESS * darker:
         return False
-    x0, y0, x1, y1 = box
-    region = (slice(max(0, y0 - 2), y1 + 2), slice(max(0, x0 - 2), x1 + 2))
+    region = _region(box, 2)
     own = labels[region] == index
     beside = _grown(_grown(own)) & (labels[region] == 0)
     if not beside.any():
