@@ -10,6 +10,7 @@ from scipy import ndimage
 
 from model.preprocess import (
     STRONG_INK,
+    _closing,
     _grown,
     _quantiles,
     _upsampled,
@@ -37,6 +38,17 @@ def test_upsampling_matches_pillows_bilinear_resize(
     small = np.random.default_rng(1).random(coarse).astype(np.float32)
     pillow = Image.fromarray(small, "F").resize(shape[::-1], Image.Resampling.BILINEAR)
     np.testing.assert_allclose(_upsampled(small, shape), np.asarray(pillow), atol=1e-6)
+
+
+def test_closing_matches_scipys_grey_filters() -> None:
+    rng = np.random.default_rng(4)
+    for size in (1, 3, 7, 15, 31):
+        for shape in ((60, 80), (5, 40), (33, 2)):
+            image = rng.random(shape).astype(np.float32)
+            expected = ndimage.minimum_filter(
+                ndimage.maximum_filter(image, size, mode="nearest"), size, mode="nearest"
+            )
+            np.testing.assert_array_equal(_closing(image, size), expected)
 
 
 def test_shear_matches_scipys_affine_transform() -> None:
