@@ -49,7 +49,9 @@ MIN_WEAK_INK = 0.10
 # 0.22-0.26 one time in a hundred). At half resolution, paper grain and thin printed lines are
 # averaged away (no bench blank photo exceeds 0.16 there, a ruled page's margin line reaches
 # 0.27 at full resolution), while a pencil stroke several pixels wide keeps its contrast; so a
-# half-resolution analysis that finds no ink at STRONG_INK looks again at this level.
+# half-resolution analysis that finds no digit at STRONG_INK looks again at this level. What
+# it did find may be junk at the border, a shadow's corner or a finger, far darker than the
+# pencil: a faint stroke is then measured against the faint ink, not against the junk.
 FAINT_INK = 0.20
 
 Box = tuple[int, int, int, int]
@@ -287,15 +289,16 @@ def ink_labels(ink: np.ndarray, faint: bool = False) -> np.ndarray:
 
     A stroke is every connected pixel at least WEAK_INK_FRACTION as dark as typical strong ink,
     provided it holds some strong ink: faint printed lines and paper texture never do.
-    `faint` (for half-resolution analysis only) takes FAINT_INK as strong when no pixel
-    reaches STRONG_INK: a light pencil.
+    `faint` (for half-resolution analysis only) takes FAINT_INK as strong, and the ink below
+    STRONG_INK, if any, as typical: a light pencil.
     """
-    strong = ink >= STRONG_INK
-    if faint and not strong.any():
-        strong = ink >= FAINT_INK
+    strong = ink >= (FAINT_INK if faint else STRONG_INK)
     if not strong.any():
         return np.zeros(ink.shape, np.int32)
-    (level,) = _quantiles(ink[strong], (0.9,))
+    typical = ink[strong]
+    if faint and (typical < STRONG_INK).any():
+        typical = typical[typical < STRONG_INK]
+    (level,) = _quantiles(typical, (0.9,))
     weak = ink >= max(MIN_WEAK_INK, WEAK_INK_FRACTION * level)
     labels = np.zeros(ink.shape, np.int32)
     # Only the part of the photo with ink is labelled: a tenth of it, for most photos.
@@ -867,7 +870,10 @@ def _options_in(grey: np.ndarray, factor: float, faint: bool = False) -> list[Op
     grey = dark_ink(grey)
     ink = _ink_of_dark_ink(grey)
     found = []
-    for group, pieces in digit_groups(ink_labels(ink, faint), grey):
+    groups = digit_groups(ink_labels(ink), grey)
+    if faint and not groups:
+        groups = digit_groups(ink_labels(ink, faint=True), grey)
+    for group, pieces in groups:
         own = pieces > 0
         columns = stroke_columns(pieces)
         # One digit is always among the counts, and never fails to cut.
