@@ -296,8 +296,9 @@ def ink_labels(ink: np.ndarray, faint: bool = False) -> np.ndarray:
     if not strong.any():
         return np.zeros(ink.shape, np.int32)
     typical = ink[strong]
-    if faint and (typical < STRONG_INK).any():
-        typical = typical[typical < STRONG_INK]
+    if faint:
+        fainter = typical[typical < STRONG_INK]
+        typical = fainter if fainter.size else typical
     (level,) = _quantiles(typical, (0.9,))
     weak = ink >= max(MIN_WEAK_INK, WEAK_INK_FRACTION * level)
     labels = np.zeros(ink.shape, np.int32)
