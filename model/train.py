@@ -68,14 +68,16 @@ def training_set(
     config: TrainingConfig,
     progress: Progress = print,
     digits: tuple[np.ndarray, np.ndarray] | None = None,
+    mnist: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> TrainingSet:
     """Build the training data from the allowed sources, with varied copies.
 
-    `digits` replaces `load_digits()[:1000]` (`(n, 8, 8)` images and labels), for cross-validation.
+    For cross-validation, `digits` replaces `load_digits()[:1000]` (`(n, 8, 8)` images and
+    labels) and `mnist` the MNIST training glyphs (`(n, 28, 28)` ink and labels).
     """
     rng = np.random.default_rng(config.seed)
     digit_images, digit_labels = digits if digits is not None else data.train_digits()
-    glyphs, glyph_labels = data.mnist_glyphs(data.MNIST_TRAIN)
+    glyphs, glyph_labels = mnist if mnist is not None else data.mnist_glyphs(data.MNIST_TRAIN)
     progress(f"normalizing {len(glyphs)} MNIST digits to 8x8")
     parts = [
         (

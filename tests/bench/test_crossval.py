@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from bench.crossval import _value, main
+from bench.crossval import FOLDS, _value, main, mnist_fold
 
 
 def test_values_take_the_fields_type() -> None:
@@ -29,3 +30,11 @@ def test_bad_vary_is_refused_before_training(
         main(["--vary", vary])
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_mnist_folds_split_every_label_into_disjoint_fifths() -> None:
+    labels = np.repeat(np.arange(10), 400)
+    folds = [mnist_fold(labels, fold) for fold in range(FOLDS)]
+    assert np.array_equal(np.sum(folds, axis=0), np.ones(len(labels)))
+    for mask in folds:
+        assert np.array_equal(np.bincount(labels[mask]), np.full(10, 80))
