@@ -81,6 +81,19 @@ def one_fold(config: TrainingConfig, fold: int) -> dict[str, float]:
     }
 
 
+def _choices(parser: argparse.ArgumentParser, option: str, field: str, values: str) -> list[Any]:
+    """The comma-separated `values` of a TrainingConfig `field`, or exit with a usage error."""
+    if field not in TrainingConfig.__dataclass_fields__ or not values:
+        parser.error(
+            f"{option} wants FIELD=VALUE with a TrainingConfig field, not {field}={values}"
+        )
+    kind = type(getattr(TrainingConfig(), field))
+    try:
+        return [_value(kind, v) for v in values.split(",")]
+    except ValueError as err:
+        parser.error(f"{option} {field}: {err}")
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Run every value x seed x fold and print one JSON line each."""
     parser = argparse.ArgumentParser(prog="python -m bench.crossval", description=__doc__)
@@ -90,22 +103,28 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="a TrainingConfig field and the values to try, e.g. alpha=1,2 or "
         "hidden_layer_sizes=256,256x256",
     )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="a TrainingConfig field fixed for every run, e.g. mnist_variants=12 (repeatable)",
+    )
     parser.add_argument("--seeds", default="0")
     parser.add_argument("--folds", default="0,1,2,3,4")
     parser.add_argument("--quick", action="store_true", help=f"schedule {QUICK_SCHEDULE}")
     args = parser.parse_args(argv)
+    fixed = {}
+    for setting in args.set:
+        name, _, value = setting.partition("=")
+        fixed[name] = _choices(parser, "--set", name, value)[0]
     field, _, values = args.vary.partition("=")
-    if field not in TrainingConfig.__dataclass_fields__ or not values:
-        parser.error(f"--vary wants FIELD=V1,V2 with a TrainingConfig field, not {args.vary!r}")
-    kind = type(getattr(TrainingConfig(), field))
-    try:
-        choices = [_value(kind, v) for v in values.split(",")]
-    except ValueError as err:
-        parser.error(f"--vary {field}: {err}")
+    choices = _choices(parser, "--vary", field, values)
+    base = replace(TrainingConfig(), **fixed)
     for seed in (int(s) for s in args.seeds.split(",")):
         for fold in (int(f) for f in args.folds.split(",")):
             for value in choices:
-                config = replace(TrainingConfig(), seed=seed, **{field: value})
+                config = replace(base, seed=seed, **{field: value})
                 if args.quick:
                     config = replace(config, schedule=QUICK_SCHEDULE)
                 result = one_fold(config, fold)

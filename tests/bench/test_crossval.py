@@ -23,11 +23,12 @@ def test_values_take_the_fields_type() -> None:
         ("hidden_layer_sizes=256,2x5y", "hidden_layer_sizes: invalid literal"),
     ],
 )
-def test_bad_vary_is_refused_before_training(
-    vary: str, message: str, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize("option", ["--vary", "--set"])
+def test_bad_settings_are_refused_before_training(
+    option: str, vary: str, message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with pytest.raises(SystemExit) as exit_info:
-        main(["--vary", vary])
+        main([option, vary])
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
 
