@@ -152,10 +152,21 @@ def _ink_of_dark_ink(grey: np.ndarray) -> np.ndarray:
     sample = contrast[::4, ::4]
     (median,) = _quantiles(sample, (0.5,))
     (mad,) = _quantiles(np.abs(sample - np.float32(median)), (0.5,))
-    floor = min(median + 3.0 * 1.4826 * mad, 0.5)
+    spread = 3.0 * 1.4826 * mad
+    if spread > TEXTURE_LIMIT:
+        # The picture varies as much from pixel to pixel as ink differs from paper (static,
+        # gravel, foliage): nothing in it stands out as writing.
+        return np.zeros(grey.shape, np.float32)
+    floor = min(median + spread, 0.5)
     contrast -= floor
     contrast /= 1.0 - floor
     return np.clip(contrast, 0.0, 1.0, out=contrast).astype(np.float32, copy=False)
+
+
+# Paper's texture and noise in the bench's photos spread at most 0.18 (a dim photo); beyond this
+# a picture is texture, not paper (a photo cropped tight around a fat digit spreads little:
+# most of its pixels are ink, all alike).
+TEXTURE_LIMIT = 0.5
 
 
 def _quantiles(values: np.ndarray, fractions: tuple[float, ...]) -> list[float]:

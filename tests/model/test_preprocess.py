@@ -9,7 +9,7 @@ import zlib
 import numpy as np
 import pytest
 from digit_photos import PhotoMaker, draw, encode
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFilter
 
 from bench.accuracy import resized_jpeg
 from bench.photos import bench_cases
@@ -39,6 +39,25 @@ def test_noisy_blank_paper_has_no_digit() -> None:
     rng = np.random.default_rng(1)
     noise = np.clip(rng.normal(215, 6, (960, 1280)), 0, 255).astype(np.uint8)
     assert digit_images(encode(Image.fromarray(noise, "L"))) == []
+
+
+@pytest.mark.parametrize("size", [(320, 240), (640, 480)])
+def test_static_has_no_digit(recognizer: Recognizer, size: tuple[int, int]) -> None:
+    # Pixels anywhere from black to white: small enough to be analysed at its own size, so
+    # nothing averages the noise out, and before the texture check each gave up to 40 "digits".
+    for seed in range(3):
+        static = np.random.default_rng(seed).integers(0, 256, size[::-1], dtype=np.uint8)
+        assert recognizer.read(encode(Image.fromarray(static, "L"))).text == ""
+
+
+def test_a_tight_crop_of_fat_digits_is_not_texture(
+    recognizer: Recognizer, glyphs: dict[int, np.ndarray]
+) -> None:
+    # A quarter to a third of such a picture is ink: far from static, where every pixel differs.
+    for digit in (0, 3, 8):
+        grey = draw(glyphs, [digit], size=(105, 90), height=1.0)
+        fat = Image.fromarray(grey.astype(np.uint8), "L").filter(ImageFilter.MinFilter(7))
+        assert recognizer.read(encode(fat)).text == str(digit)
 
 
 def test_grid_follows_nist_invariants(photo: PhotoMaker) -> None:
