@@ -58,6 +58,18 @@ Box = tuple[int, int, int, int]
 # Pixels touching at a corner belong to one stroke: a thin diagonal line is connected only so.
 EIGHT_NEIGHBOURS = np.ones((3, 3), bool)
 
+# The paper estimate's closing, as a fraction of the shorter side: wider than the thickest
+# marker stroke of a digit of ordinary size, or its inside would be taken for paper, and no
+# wider, as a wide closing takes the paper beside a hard shadow's edge for ink.
+CLOSING = 0.25
+# A photo cropped tight around a digit: the digit fills the frame and a marker's stroke can be
+# wider than CLOSING. Such a photo is dark (ink below half the paper's brightness) over more than
+# TIGHT_DARK of it, where the bench's photos of whole pages stay under 0.18, and the digit found
+# with WIDE_CLOSING is at least TIGHT_CROP of the frame's height.
+TIGHT_DARK = 0.2
+TIGHT_CROP = 0.6
+WIDE_CLOSING = 1.0
+
 
 @dataclass(frozen=True)
 class DigitImage:
@@ -141,9 +153,9 @@ def dark_ink(grey: np.ndarray) -> np.ndarray:
     return 1.0 - grey if _ink_is_light(grey) else grey
 
 
-def _ink_of_dark_ink(grey: np.ndarray) -> np.ndarray:
-    """`ink_map` of a grey image whose ink is dark."""
-    paper = _paper_brightness(grey)
+def _ink_of_dark_ink(grey: np.ndarray, closing: float = CLOSING) -> np.ndarray:
+    """`ink_map` of a grey image whose ink is dark; `closing` as in `_paper_brightness`."""
+    paper = _paper_brightness(grey, closing)
     # In place, as each whole-image pass costs as much as the arithmetic on a small photo.
     contrast = paper - grey
     contrast /= np.maximum(paper, 0.05, out=paper)
@@ -201,12 +213,12 @@ def _ink_is_light(grey: np.ndarray) -> bool:
     return bool(median < 0.4 and high - median > 0.3 and median - low < 0.5 * (high - median))
 
 
-def _paper_brightness(grey: np.ndarray) -> np.ndarray:
+def _paper_brightness(grey: np.ndarray, closing: float = CLOSING) -> np.ndarray:
+    """The paper's brightness at each pixel, by a closing `closing` of the shorter side wide."""
     block = max(1, max(grey.shape) // 80)
     # Block means rather than maxima: a maximum would pick the noise's bright peaks.
     coarse = _block_means(grey, block) if block > 1 else grey
-    # Wider than the thickest marker stroke, or its inside would be taken for paper.
-    size = max(3, round(min(coarse.shape) / 4) | 1)
+    size = max(3, round(min(coarse.shape) * closing) | 1)
     closed = _closing(coarse, size).astype(np.float32, copy=False)
     # Hard shadows are followed at half resolution: as sharp as a thin stroke needs, and cheap.
     half = _block_means(grey, 2)
@@ -881,10 +893,14 @@ def digit_options(data: bytes, work_side: int = WORK_SIDE, reduced: bool = True)
 def _options_in(grey: np.ndarray, factor: float, faint: bool = False) -> list[Options]:
     grey = dark_ink(grey)
     ink = _ink_of_dark_ink(grey)
+    groups = _groups_of(ink, grey, faint)
+    if _cropped_tight(grey):
+        wide_ink = _ink_of_dark_ink(grey, WIDE_CLOSING)
+        wide_groups = _groups_of(wide_ink, grey, faint)
+        tallest = max((box[3] - box[1] for box, _ in wide_groups), default=0)
+        if tallest >= TIGHT_CROP * grey.shape[0]:
+            ink, groups = wide_ink, wide_groups
     found = []
-    groups = digit_groups(ink_labels(ink), grey)
-    if faint and not groups:
-        groups = digit_groups(ink_labels(ink, faint=True), grey)
     for group, pieces in groups:
         own = pieces > 0
         columns = stroke_columns(pieces)
@@ -901,6 +917,21 @@ def _options_in(grey: np.ndarray, factor: float, faint: bool = False) -> list[Op
             ]
         )
     return found
+
+
+def _cropped_tight(grey: np.ndarray) -> bool:
+    """Whether more than TIGHT_DARK of the photo is darker than half the paper's brightness."""
+    sample = grey[::2, ::2]
+    (paper,) = _quantiles(sample, (0.9,))
+    return float(np.count_nonzero(sample < 0.5 * paper)) > TIGHT_DARK * sample.size
+
+
+def _groups_of(ink: np.ndarray, grey: np.ndarray, faint: bool) -> list[tuple[Box, np.ndarray]]:
+    """`digit_groups` of the ink; with `faint`, looked for at FAINT_INK when none is found."""
+    groups = digit_groups(ink_labels(ink), grey)
+    if faint and not groups:
+        groups = digit_groups(ink_labels(ink, faint=True), grey)
+    return groups
 
 
 def _sliced(group: Box, pieces: np.ndarray, parts: list[tuple[Box, np.ndarray]]) -> int:
