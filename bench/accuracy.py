@@ -3,6 +3,7 @@
     python -m bench.accuracy                     # the basic conditions (issue 2's benchmark)
     python -m bench.accuracy --conditions all    # every condition, reported one by one
     python -m bench.accuracy --sides 1280,800,320   # which Telegram photo size to download
+    python -m bench.accuracy --crop 0.05         # each photo cropped tight around its digits
 
 Photos are rendered at 1280x960 and, for smaller sides, downscaled and re-encoded as JPEG the
 way Telegram offers a photo at several sizes.
@@ -46,17 +47,36 @@ def resized_jpeg(jpeg: bytes, long_side: int) -> bytes:
     return out.getvalue()
 
 
-Job = tuple[str, int, int, int, list[str], int]  # kind, first and end case, seed, conditions, side
+def cropped_jpeg(case: Case, margin: float) -> bytes:
+    """Return the photo cropped around its digits, `margin` of their box's size beside them.
+
+    As a person crops a photo in Telegram before sending it. A blank photo is left whole.
+    """
+    if not case.boxes:
+        return case.jpeg
+    x0, y0 = min(b[0] for b in case.boxes), min(b[1] for b in case.boxes)
+    x1, y1 = max(b[2] for b in case.boxes), max(b[3] for b in case.boxes)
+    mx, my = (x1 - x0) * margin, (y1 - y0) * margin
+    image = Image.open(io.BytesIO(case.jpeg))
+    crop = image.crop((int(x0 - mx), int(y0 - my), int(x1 + mx), int(y1 + my)))
+    out = io.BytesIO()
+    crop.save(out, "JPEG", quality=87)
+    return out.getvalue()
+
+
+# kind, first and end case, seed, conditions, side, crop margin (None: the whole photo)
+Job = tuple[str, int, int, int, list[str], int, float | None]
 
 
 def _run(job: Job) -> list[Outcome]:
-    kind, start, stop, seed, conditions, side = job
+    kind, start, stop, seed, conditions, side, crop = job
     recognizer = load_recognizer()
     outcomes = []
     case: Case
     for case in bench_cases(kind, stop, seed, conditions, start=start):
+        photo = case.jpeg if crop is None else cropped_jpeg(case, crop)
         try:
-            read = recognizer.read(resized_jpeg(case.jpeg, side)).text
+            read = recognizer.read(resized_jpeg(photo, side)).text
         except ImageError:
             read = "<error>"
         outcomes.append(Outcome(kind, case.condition, case.label, read))
@@ -64,7 +84,13 @@ def _run(job: Job) -> list[Outcome]:
 
 
 def jobs(
-    conditions: list[str], n_single: int, n_number: int, n_blank: int, side: int, seed: int
+    conditions: list[str],
+    n_single: int,
+    n_number: int,
+    n_blank: int,
+    side: int,
+    seed: int,
+    crop: float | None = None,
 ) -> list[Job]:
     """One job per kind and condition, each with its own run of cases.
 
@@ -80,7 +106,9 @@ def jobs(
     ):
         per = max(1, n // len(conds)) if n else 0
         found += [
-            (kind, k * per, (k + 1) * per, seed, [c], side) for k, c in enumerate(conds) if per
+            (kind, k * per, (k + 1) * per, seed, [c], side, crop)
+            for k, c in enumerate(conds)
+            if per
         ]
     return found
 
@@ -93,10 +121,11 @@ def run(
     side: int,
     seed: int,
     workers: int,
+    crop: float | None = None,
 ) -> list[Outcome]:
     """Render and read every case, split over `workers` processes."""
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        work = jobs(conditions, n_single, n_number, n_blank, side, seed)
+        work = jobs(conditions, n_single, n_number, n_blank, side, seed, crop)
         return [o for chunk in pool.map(_run, work) for o in chunk]
 
 
@@ -145,6 +174,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--blanks", type=int, default=0, help="photos without a digit")
     parser.add_argument("--sides", default="1280", help="photo long sides to test, e.g. 1280,800")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--crop",
+        type=float,
+        metavar="MARGIN",
+        help="crop each photo around its digits, MARGIN of their size beside them (e.g. 0.05)",
+    )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--markdown", action="store_true", help="one table, as in the README")
@@ -158,7 +193,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     results = {}
     for side in (int(s) for s in args.sides.split(",")):
         outcomes = run(
-            conditions, args.single, args.numbers, args.blanks, side, args.seed, args.workers
+            conditions,
+            args.single,
+            args.numbers,
+            args.blanks,
+            side,
+            args.seed,
+            args.workers,
+            args.crop,
         )
         results[side] = summary(outcomes)
     if args.json:

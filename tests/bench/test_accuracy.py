@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from bench.accuracy import jobs
+import io
+
+from PIL import Image
+
+from bench.accuracy import cropped_jpeg, jobs
+from bench.photos import bench_cases
 
 
 def test_each_condition_reads_its_own_cases() -> None:
@@ -13,3 +18,14 @@ def test_each_condition_reads_its_own_cases() -> None:
         assert ranges == [(i * n // 3, (i + 1) * n // 3) for i in range(3)]
     assert not [job for job in found if job[0] == "blank"]
     assert {tuple(job[4]) for job in found} == {("plain-black",), ("pencil",), ("small",)}
+
+
+def test_a_cropped_photo_holds_its_digits_with_the_margin_beside_them() -> None:
+    (case,) = bench_cases("number", 1, seed=0, conditions=["plain-black"])
+    x0, x1 = min(b[0] for b in case.boxes), max(b[2] for b in case.boxes)
+    y0, y1 = min(b[1] for b in case.boxes), max(b[3] for b in case.boxes)
+    crop = Image.open(io.BytesIO(cropped_jpeg(case, 0.1)))
+    assert abs(crop.width - 1.2 * (x1 - x0)) <= 2
+    assert abs(crop.height - 1.2 * (y1 - y0)) <= 2
+    (blank,) = bench_cases("blank", 1, seed=0, conditions=["plain-black"])
+    assert cropped_jpeg(blank, 0.1) == blank.jpeg

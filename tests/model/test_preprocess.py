@@ -11,8 +11,8 @@ import pytest
 from digit_photos import PhotoMaker, draw, encode
 from PIL import Image, ImageDraw, ImageFilter
 
-from bench.accuracy import resized_jpeg
-from bench.photos import Case, bench_cases
+from bench.accuracy import cropped_jpeg, resized_jpeg
+from bench.photos import bench_cases
 from model.errors import ImageTooLarge, NotAnImage
 from model.preprocess import (
     FAINT_INK,
@@ -60,20 +60,11 @@ def test_a_tight_crop_of_fat_digits_is_not_texture(
         assert recognizer.read(encode(fat)).text == str(digit)
 
 
-def _cropped_around_the_digit(case: Case, margin: float) -> bytes:
-    x0, y0, x1, y1 = case.boxes[0]
-    mx, my = (x1 - x0) * margin, (y1 - y0) * margin
-    crop = Image.open(io.BytesIO(case.jpeg)).crop(
-        (int(x0 - mx), int(y0 - my), int(x1 + mx), int(y1 + my))
-    )
-    return encode(crop, "JPEG", quality=87)
-
-
 def test_marker_digits_cropped_tight_are_read(recognizer: Recognizer) -> None:
     # The marker's stroke is then wider than the paper estimate's usual closing: its inside
     # was taken for paper, and 7 of these 20 were misread or not found.
     cases = list(bench_cases("single", 20, seed=0, conditions=["marker"]))
-    readings = [recognizer.read(_cropped_around_the_digit(case, 0.05)).text for case in cases]
+    readings = [recognizer.read(cropped_jpeg(case, 0.05)).text for case in cases]
     right = sum(read == case.label for read, case in zip(readings, cases, strict=True))
     assert right >= 18
 
