@@ -113,19 +113,9 @@ def jobs(
     return found
 
 
-def run(
-    conditions: list[str],
-    n_single: int,
-    n_number: int,
-    n_blank: int,
-    side: int,
-    seed: int,
-    workers: int,
-    crop: float | None = None,
-) -> list[Outcome]:
-    """Render and read every case, split over `workers` processes."""
+def run(work: list[Job], workers: int) -> list[Outcome]:
+    """Render and read every job's cases, split over `workers` processes."""
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        work = jobs(conditions, n_single, n_number, n_blank, side, seed, crop)
         return [o for chunk in pool.map(_run, work) for o in chunk]
 
 
@@ -192,16 +182,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         conditions = args.conditions.split(",")
     results = {}
     for side in (int(s) for s in args.sides.split(",")):
-        outcomes = run(
-            conditions,
-            args.single,
-            args.numbers,
-            args.blanks,
-            side,
-            args.seed,
-            args.workers,
-            args.crop,
-        )
+        work = jobs(conditions, args.single, args.numbers, args.blanks, side, args.seed, args.crop)
+        outcomes = run(work, args.workers)
         results[side] = summary(outcomes)
     if args.json:
         print(json.dumps(results, indent=1))
