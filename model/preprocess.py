@@ -64,8 +64,9 @@ EIGHT_NEIGHBOURS = np.ones((3, 3), bool)
 CLOSING = 0.25
 # A photo cropped tight around a digit: the digit fills the frame and a marker's stroke can be
 # wider than CLOSING. Such a photo is dark (ink below half the paper's brightness) over more than
-# TIGHT_DARK of it, where the bench's photos of whole pages stay under 0.18, and the digit found
-# with WIDE_CLOSING is at least TIGHT_CROP of the frame's height.
+# TIGHT_DARK of it, which the bench's photos of whole pages pass only with a dark table at the
+# border (up to 0.22), and the digit found with WIDE_CLOSING is at least TIGHT_CROP of the
+# frame's height, which a digit of ordinary size never is.
 TIGHT_DARK = 0.2
 TIGHT_CROP = 0.6
 WIDE_CLOSING = 1.0
