@@ -893,14 +893,10 @@ def digit_options(data: bytes, work_side: int = WORK_SIDE, reduced: bool = True)
 
 def _options_in(grey: np.ndarray, factor: float, faint: bool = False) -> list[Options]:
     grey = dark_ink(grey)
-    ink = _ink_of_dark_ink(grey)
-    groups = _groups_of(ink, grey, faint)
-    if _cropped_tight(grey):
-        wide_ink = _ink_of_dark_ink(grey, WIDE_CLOSING)
-        wide_groups = _groups_of(wide_ink, grey, faint)
-        tallest = max((box[3] - box[1] for box, _ in wide_groups), default=0)
-        if tallest >= TIGHT_CROP * grey.shape[0]:
-            ink, groups = wide_ink, wide_groups
+    ink, groups = _tight_crop_reading(grey, faint) if _cropped_tight(grey) else (None, [])
+    if ink is None:
+        ink = _ink_of_dark_ink(grey)
+        groups = _groups_of(ink, grey, faint)
     found = []
     for group, pieces in groups:
         own = pieces > 0
@@ -925,6 +921,17 @@ def _cropped_tight(grey: np.ndarray) -> bool:
     sample = grey[::4, ::4]
     (paper,) = _quantiles(sample, (0.9,))
     return float(np.count_nonzero(sample < 0.5 * paper)) > TIGHT_DARK * sample.size
+
+
+def _tight_crop_reading(
+    grey: np.ndarray, faint: bool
+) -> tuple[np.ndarray | None, list[tuple[Box, np.ndarray]]]:
+    """The ink and groups seen with WIDE_CLOSING, if they hold a digit TIGHT_CROP tall."""
+    ink = _ink_of_dark_ink(grey, WIDE_CLOSING)
+    groups = _groups_of(ink, grey, faint)
+    if max((box[3] - box[1] for box, _ in groups), default=0) >= TIGHT_CROP * grey.shape[0]:
+        return ink, groups
+    return None, []
 
 
 def _groups_of(ink: np.ndarray, grey: np.ndarray, faint: bool) -> list[tuple[Box, np.ndarray]]:
