@@ -64,6 +64,7 @@ Position = Literal["centre", "anywhere", "off-centre"]
 Lighting = Literal["even", "gradient", "shadow", "dim"]
 Background = Literal["plain", "grid", "ruled", "wall"]
 Distractor = Literal["specks", "edge", "finger"]
+Mark = Literal["none", "underline", "box", "circle"]
 
 Range = tuple[float, float]
 RGB = tuple[int, int, int]
@@ -166,12 +167,18 @@ class Condition:
     """Gaussian blur sigma in pixels (focus / motion / resampling)."""
     jpeg_quality: tuple[int, int] = (70, 92)
     distractors: tuple[Distractor, ...] = ()
+    mark: Mark = "none"
+    """A line the writer adds with the same pen: under the number, or a box or ring around it."""
+    mark_gap: Range = (0.0, 0.2)
+    """Space between the digits' ink and the mark, fraction of the digit height (negative:
+    the mark runs into the digits)."""
 
     def __post_init__(self) -> None:
         _check_choice("stroke", self.stroke, Stroke)
         _check_choice("position", self.position, Position)
         _check_choice("lighting", self.lighting, Lighting)
         _check_choice("background", self.background, Background)
+        _check_choice("mark", self.mark, Mark)
         for d in self.distractors:
             _check_choice("distractor", d, Distractor)
         w, h = self.size
@@ -193,6 +200,7 @@ class Condition:
             "noise",
             "blur",
             "jpeg_quality",
+            "mark_gap",
         ):
             lo, hi = getattr(self, attr)
             if lo > hi:
@@ -287,15 +295,24 @@ BLANK_CONDITIONS: dict[str, Condition] = {
 }
 """Extra conditions used only for photos without a digit (a textured non-paper surface)."""
 
+_MARKED = (0.15, 0.35)
 COMBINED: dict[str, Condition] = {
     c.name: c
     for c in [
         replace(CONDITIONS["pencil"], name="pencil-shadow", lighting="shadow"),
         replace(CONDITIONS["thin-ballpoint"], name="thin-shadow", lighting="shadow"),
+        # Smaller digits than usual, so that the mark fits in the frame.
+        Condition("underlined", mark="underline", mark_gap=(0.03, 0.2), digit_height=_MARKED),
+        Condition(
+            "underlined-touching", mark="underline", mark_gap=(-0.06, 0.0), digit_height=_MARKED
+        ),
+        Condition("boxed", mark="box", digit_height=_MARKED),
+        Condition("circled", mark="circle", digit_height=_MARKED),
     ]
 }
-"""Two hazards at once, asked for by name (not part of "all"): faint ink beside a hard shadow
-is what the shadow-edge check could take for an edge."""
+"""Asked for by name (not part of "all"). Two hazards at once: faint ink beside a hard shadow
+is what the shadow-edge check could take for an edge. And the lines people draw with their pen
+to set a number apart: under it (clear of the digits, or running into them), a box, a ring."""
 
 
 def get_condition(name: str) -> Condition:
@@ -665,6 +682,79 @@ def _draw_digit(
     return box
 
 
+def _draw_mark(
+    img: F32,
+    cond: Condition,
+    rng: np.random.Generator,
+    boxes: Sequence[Box],
+    theta: float,
+    blur: float,
+    ink_alpha: float,
+    ink_rgb: F32,
+    stroke: float,
+) -> None:
+    """Draw `cond.mark` around the digits' boxes, along the page's rotation `theta`."""
+    h_img, w_img = img.shape[1:]
+    corners = np.array([(x, y) for x0, y0, x1, y1 in boxes for x in (x0, x1) for y in (y0, y1)])
+    centre = corners.mean(axis=0)
+    # The number's own frame: x along its baseline, y down, in photo pixels.
+    rot = _rot(theta)
+    local = (corners - centre) @ rot
+    lo, hi = local.min(axis=0), local.max(axis=0)
+    height = float(np.median([b[3] - b[1] for b in boxes]))
+    gap = rng.uniform(*cond.mark_gap) * height
+    if cond.mark == "underline":
+        ends = (lo[0] - rng.uniform(-0.05, 0.3) * height, hi[0] + rng.uniform(-0.05, 0.3) * height)
+        tilt = rng.uniform(-0.03, 0.03)
+        t = np.linspace(0.0, 1.0, 400)
+        xs = ends[0] + (ends[1] - ends[0]) * t
+        ys = hi[1] + gap + tilt * (xs - xs.mean()) + 0.01 * height * np.sin(t * rng.uniform(3, 9))
+    else:
+        half = (hi - lo) / 2 + gap + 0.5 * stroke
+        mid = (hi + lo) / 2
+        t = np.linspace(0.0, 2 * math.pi, 1600)
+        if cond.mark == "circle":
+            # An ellipse through the box's corners is sqrt(2) times the box; rings are drawn
+            # closer, clear of the digits' ink if not of their boxes' corners.
+            rx, ry = half * rng.uniform(1.1, 1.3)
+            xs = mid[0] + rx * np.cos(t)
+            ys = mid[1] + ry * np.sin(t) * (1 + 0.05 * np.sin(t * 3))
+        else:
+            # Around the rectangle's edge, one side at a time, a little unsteady.
+            u = (t / (2 * math.pi) * 4) % 1.0
+            side = np.minimum((t / (2 * math.pi) * 4).astype(int), 3)
+            px = np.choose(side, [2 * u - 1, np.ones_like(u), 1 - 2 * u, -np.ones_like(u)])
+            py = np.choose(side, [-np.ones_like(u), 2 * u - 1, np.ones_like(u), 1 - 2 * u])
+            xs = mid[0] + half[0] * px + 0.01 * height * np.sin(t * 7)
+            ys = mid[1] + half[1] * py + 0.01 * height * np.cos(t * 5)
+    path = np.stack([xs, ys], axis=1) @ rot.T + centre
+    pad = math.ceil(stroke + 3 * blur) + 2
+    x0 = max(0, math.floor(path[:, 0].min()) - pad)
+    y0 = max(0, math.floor(path[:, 1].min()) - pad)
+    x1 = min(w_img, math.ceil(path[:, 0].max()) + pad)
+    y1 = min(h_img, math.ceil(path[:, 1].max()) + pad)
+    if x1 <= x0 or y1 <= y0:
+        return
+    # The path's distance field: its points, densified to half a pixel apart, and the EDT.
+    steps = np.maximum(np.ceil(np.hypot(*np.diff(path, axis=0).T) * 2), 1).astype(int)
+    dense = np.concatenate(
+        [
+            np.linspace(a, b, n, endpoint=False)
+            for a, b, n in zip(path[:-1], path[1:], steps, strict=True)
+        ]
+    )
+    on = np.ones((y1 - y0, x1 - x0), bool)
+    cols = np.clip(np.round(dense[:, 0]).astype(int) - x0, 0, x1 - x0 - 1)
+    rows = np.clip(np.round(dense[:, 1]).astype(int) - y0, 0, y1 - y0 - 1)
+    on[rows, cols] = False
+    distance = ndimage.distance_transform_edt(on).astype(np.float32)
+    alpha = np.clip(stroke / 2 - distance + 0.5, 0.0, 1.0) * np.float32(ink_alpha)
+    if blur > 0.3:
+        alpha = ndimage.gaussian_filter(alpha, blur, truncate=3.0)
+    region = img[:, y0:y1, x0:x1]
+    region *= 1 - alpha[None] * (1 - ink_rgb / 255)[:, None, None]
+
+
 def _room(boxes: Sequence[Box], size: tuple[int, int], margin: float) -> dict[str, float]:
     """Free depth (pixels) along each border before any digit box."""
     w_img, h_img = size
@@ -894,6 +984,11 @@ def _render(
         ink_rgb = _jitter_rgb(rng, cond.ink, cond.ink_jitter)
         ink_alpha = rng.uniform(*cond.ink_alpha)
         boxes = [_draw_digit(img, p, cond, rng, blur, ink_alpha, ink_rgb) for p in placed]
+        if cond.mark != "none":
+            # The pen's width as the digits have it (about a tenth of MNIST's digit height).
+            share = rng.uniform(*(width_range or (0.07, 0.12)))
+            stroke = share * float(np.median([b[3] - b[1] for b in boxes]))
+            _draw_mark(img, cond, rng, boxes, theta, blur, ink_alpha, ink_rgb, stroke)
 
     if "specks" in cond.distractors:
         _draw_specks(img, cond, rng, boxes, blur)

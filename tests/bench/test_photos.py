@@ -81,6 +81,31 @@ def test_registry_has_the_required_conditions() -> None:
         Condition("bad", stroke="crayon")  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         Condition("bad", rotation=(5.0, -5.0))
+    with pytest.raises(ValueError):
+        Condition("bad", mark="star")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("name", "where"), [("underlined", "below"), ("boxed", "around")])
+def test_marks_are_drawn_in_ink_outside_the_digits_boxes(
+    glyphs: np.ndarray, name: str, where: str
+) -> None:
+    plain = replace(COMBINED[name], mark="none")
+    marked, boxes = render_digits([glyphs[0], glyphs[1]], COMBINED[name], np.random.default_rng(4))
+    bare, same = render_digits([glyphs[0], glyphs[1]], plain, np.random.default_rng(4))
+    assert boxes == same
+    x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
+    x1, y1 = max(b[2] for b in boxes), max(b[3] for b in boxes)
+    difference = (
+        np.abs(
+            np.asarray(Image.open(io.BytesIO(marked)).convert("L"), np.float32)
+            - np.asarray(Image.open(io.BytesIO(bare)).convert("L"), np.float32)
+        )
+        > 60
+    )
+    # The same photo but for the mark: it differs only where the mark is, darkly.
+    below = difference[y1:, x0:x1].any()
+    above = difference[:y0, x0:x1].any()
+    assert below and above == (where == "around")
 
 
 def test_heldout_only() -> None:
