@@ -21,6 +21,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from scipy import ndimage
 
 from model.errors import ImageTooLarge, NotAnImage
+from model.marks import without_marks
 
 ACCEPTED_FORMATS = frozenset({"JPEG", "MPO", "PNG", "WEBP", "BMP", "GIF"})
 # A legal 8000x6000 photo is fine (JPEG decodes it at reduced scale); a PNG that declares
@@ -936,10 +937,20 @@ def _tight_crop_reading(
 
 def _groups_of(ink: np.ndarray, grey: np.ndarray, faint: bool) -> list[tuple[Box, np.ndarray]]:
     """`digit_groups` of the ink; with `faint`, looked for at FAINT_INK when none is found."""
-    groups = digit_groups(ink_labels(ink), grey)
+    groups = digit_groups(_unmarked(ink_labels(ink), ink), grey)
     if faint and not groups:
-        groups = digit_groups(ink_labels(ink, faint=True), grey)
+        groups = digit_groups(_unmarked(ink_labels(ink, faint=True), ink), grey)
     return groups
+
+
+def _unmarked(labels: np.ndarray, ink: np.ndarray) -> np.ndarray:
+    """The labels without a ring, box or underline drawn with the digits (`model.marks`)."""
+    window = _window(labels)
+    if window is not None:
+        relabelled = without_marks(labels[window], ink[window])
+        if relabelled is not None:
+            labels[window] = relabelled
+    return labels
 
 
 def _sliced(group: Box, pieces: np.ndarray, parts: list[tuple[Box, np.ndarray]]) -> int:
