@@ -172,6 +172,8 @@ class Condition:
     mark_gap: Range = (0.0, 0.2)
     """Space between the digits' ink and the mark, fraction of the digit height (negative:
     the mark runs into the digits)."""
+    ring_overlap: Range = (0.0, 0.4)
+    """How far a ring's end runs past its start, in radians (negative: a gap is left open)."""
 
     def __post_init__(self) -> None:
         _check_choice("stroke", self.stroke, Stroke)
@@ -201,6 +203,7 @@ class Condition:
             "blur",
             "jpeg_quality",
             "mark_gap",
+            "ring_overlap",
         ):
             lo, hi = getattr(self, attr)
             if lo > hi:
@@ -308,6 +311,7 @@ COMBINED: dict[str, Condition] = {
         ),
         Condition("boxed", mark="box", digit_height=_MARKED),
         Condition("circled", mark="circle", digit_height=_MARKED),
+        Condition("circled-open", mark="circle", ring_overlap=(-0.6, -0.15), digit_height=_MARKED),
     ]
 }
 """Asked for by name (not part of "all"). Two hazards at once: faint ink beside a hard shadow
@@ -715,10 +719,14 @@ def _draw_mark(
         t = np.linspace(0.0, 2 * math.pi, 1600)
         if cond.mark == "circle":
             # An ellipse through the box's corners is sqrt(2) times the box; rings are drawn
-            # closer, clear of the digits' ink if not of their boxes' corners.
+            # closer, clear of the digits' ink if not of their boxes' corners. A hand's ring
+            # starts anywhere, and its end drifts inwards past the start or stops short of it.
             rx, ry = half * rng.uniform(1.1, 1.3)
-            xs = mid[0] + rx * np.cos(t)
-            ys = mid[1] + ry * np.sin(t) * (1 + 0.05 * np.sin(t * 3))
+            sweep = 2 * math.pi + rng.uniform(*cond.ring_overlap)
+            t = rng.uniform(0.0, 2 * math.pi) + np.linspace(0.0, sweep, 1600)
+            drift = 1 - 0.06 * np.linspace(0.0, 1.0, t.size)
+            xs = mid[0] + rx * np.cos(t) * drift
+            ys = mid[1] + ry * np.sin(t) * (1 + 0.05 * np.sin(t * 3)) * drift
         else:
             # Around the rectangle's edge, one side at a time, a little unsteady.
             u = (t / (2 * math.pi) * 4) % 1.0

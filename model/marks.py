@@ -4,14 +4,17 @@ They are ink like the digits, often touch them, and join a whole number into one
 they are taken out of the labelled ink before the digits are grouped:
 
 - an enclosure (ring or box) is a stroke around a hole that holds writing; what of it lies
-  within a stroke's width of the outside is the enclosure, the rest is the writing it touches;
+  within a stroke's width of the outside is the enclosure, the rest is the writing it touches.
+  A ring left open has no hole: a stroke that keeps to the ellipse of its box most of the way
+  round, with other strokes inside, is one too;
 - an underline is a straight stroke along the bottom of the ink: on its own right under
   writing, or joined to the writing and longer than any digit's straight edge (RULE_LENGTH),
   or reaching past the writing on both sides (BEYOND). Where a digit's stroke meets it, the
   digit keeps its ink above it.
 
-Both are judged by shape alone, so a digit that is shaped like writing with a line under it,
-such as a 2 with a long flat base with a tail, must not pass: the figures are in the README.
+Both are judged by shape alone, and a digit must never pass for a mark (a 2 whose flat base
+has a tail looks like writing on a line), so the rules leave some real marks in: the README
+has the figures.
 """
 
 from __future__ import annotations
@@ -38,6 +41,12 @@ SHORTEST_RULE = 24
 RULE_SLOPES = np.linspace(-0.3, 0.3, 31)
 # Writing inside an enclosure is at least this share of the hole's height (not a speck in a 0).
 INSIDE_HEIGHT = 0.3
+# Pixels: the smallest ring or underline looked for (an underline is SHORTEST_RULE long).
+MARK_SIZE = 16
+# A ring keeps to the ellipse in its box: most of its ink lies beyond this share of the way
+# from the centre to the ellipse, round this share of the whole turn at least (a C, too).
+RING_EDGE = 0.7
+RING_AROUND = 0.75
 # Share of an enclosure's box that its hole covers, at least (a ring's hole is most of it).
 ENCLOSED = 0.35
 # Ink inside an enclosure, at least this share of the enclosure's own ink: a digit, not where
@@ -52,16 +61,23 @@ def without_marks(labels: np.ndarray, ink: np.ndarray) -> np.ndarray | None:
     the ink of removed pixels is set to 0 in place, so that no digit's crop takes it in.
     """
     slices = ndimage.find_objects(labels)
-    boxes = [(i, sl) for i, sl in enumerate(slices, start=1) if sl is not None]
-    if not boxes:
-        return None
-    heights = {i: sl[0].stop - sl[0].start for i, sl in boxes}
+    # Specks are neither marks nor writing that a mark is drawn around: only strokes as big as
+    # the smallest mark are compared with each other, which keeps a speckled photo cheap.
+    boxes = [
+        (i, sl)
+        for i, sl in enumerate(slices, start=1)
+        if sl is not None and max(sl[0].stop - sl[0].start, sl[1].stop - sl[1].start) >= MARK_SIZE
+    ]
+    heights = sorted(((sl[0].stop - sl[0].start, i) for i, sl in boxes), reverse=True)
     removed = np.zeros(labels.shape, bool)
     for index, sl in boxes:
         own = labels[sl] == index
         mark = _enclosure(own, labels[sl])
+        if mark is None and _holds_writing(index, sl, boxes):
+            mark = _open_ring(own, labels[sl])
         if mark is None:
-            others = max((h for i, h in heights.items() if i != index), default=0)
+            # The tallest other stroke.
+            others = next((height for height, i in heights if i != index), 0)
             shortest = UNDERLINE_ALONE if _under_writing(sl, boxes, others) else RULE_LENGTH
             mark = _underline(own, others, shortest)
         if mark is not None:
@@ -77,7 +93,8 @@ def without_marks(labels: np.ndarray, ink: np.ndarray) -> np.ndarray | None:
 def _enclosure(own: np.ndarray, labels: np.ndarray) -> np.ndarray | None:
     """The pixels of a ring or box around writing, or None when `own` encloses none."""
     h, w = own.shape
-    if min(h, w) < 8:
+    # Cheap first: a line through the middle of a ring or box crosses it twice, both ways.
+    if min(h, w) < 8 or not (_two_runs(own[h // 2]) and _two_runs(own[:, w // 2])):
         return None
     padded = np.pad(own, 1)
     outside, _ = ndimage.label(~padded)
@@ -101,6 +118,48 @@ def _enclosure(own: np.ndarray, labels: np.ndarray) -> np.ndarray | None:
     if rows.size == 0 or rows[-1] - rows[0] < INSIDE_HEIGHT * (hole_rows[-1] - hole_rows[0]):
         return None
     return ring[1:-1, 1:-1]
+
+
+def _holds_writing(
+    index: int, sl: tuple[slice, slice], boxes: list[tuple[int, tuple[slice, slice]]]
+) -> bool:
+    """Whether another stroke, INSIDE_HEIGHT of this one's height, lies within its box."""
+    height = sl[0].stop - sl[0].start
+    return any(
+        i != index
+        and rows.start >= sl[0].start
+        and rows.stop <= sl[0].stop
+        and cols.start >= sl[1].start
+        and cols.stop <= sl[1].stop
+        and rows.stop - rows.start >= INSIDE_HEIGHT * height
+        for i, (rows, cols) in boxes
+    )
+
+
+def _open_ring(own: np.ndarray, labels: np.ndarray) -> np.ndarray | None:
+    """The stroke `own` when it rings writing apart from it, closed or not; else None.
+
+    A ring drawn by hand often stops short of its start, so it has no hole. It is a stroke
+    that keeps to the ellipse in its box, most of the way round (RING_AROUND), with other
+    strokes inside that ellipse.
+    """
+    h, w = own.shape
+    if min(h, w) < 16:
+        return None
+    ys, xs = np.nonzero(own)
+    dy, dx = (ys + 0.5) / (h / 2) - 1, (xs + 0.5) / (w / 2) - 1
+    radius = np.hypot(dx, dy)
+    if np.count_nonzero(radius < RING_EDGE) > 0.1 * radius.size:
+        return None
+    angles = ((np.arctan2(dy, dx) + np.pi) / (2 * np.pi) * 36).astype(np.intp) % 36
+    if np.unique(angles).size < RING_AROUND * 36:
+        return None
+    # The writing inside the ellipse, other strokes than this one.
+    iy, ix = np.nonzero((labels > 0) & ~own)
+    inside = np.hypot((iy + 0.5) / (h / 2) - 1, (ix + 0.5) / (w / 2) - 1) < RING_EDGE
+    if np.count_nonzero(inside) < INSIDE_INK * radius.size:
+        return None
+    return own
 
 
 def _under_writing(
@@ -181,8 +240,10 @@ def _underline(own: np.ndarray, others: int, shortest: float) -> np.ndarray | No
     beside = np.count_nonzero(rest & ~writing)
     if thickness > 0.35 * length or beside > 0.25 * max(int(np.count_nonzero(rest)), 4 * length):
         return None
-    # The columns the writing covers: where more than a sliver of the rule is left.
-    covered = np.flatnonzero(np.count_nonzero(rest, axis=0) >= max(3.0, thickness))
+    # The columns the writing covers: where it is clearly above the rule, or where more than
+    # a sliver of the rule's thickness is left (a 2's stroke joining its base).
+    left = np.count_nonzero(rest, axis=0)
+    covered = np.flatnonzero(writing.any(axis=0) | (left >= max(3.0, thickness)))
     tall = int(base[span].max()) + 1  # the stroke's height down to the rule
     enough = _long_enough((first, last), writing, covered, tall, others, shortest)
     return mark if enough else None
@@ -214,6 +275,11 @@ def _long_enough(
         return True
     beyond = min(int(covered[0]) - first, last - int(covered[-1])) if covered.size else 0
     return length >= BEYOND_LENGTH * tall and beyond >= BEYOND * tall
+
+
+def _two_runs(line: np.ndarray) -> bool:
+    """Whether a line of pixels holds at least two separate runs of ink."""
+    return int(np.count_nonzero(line[1:] & ~line[:-1])) + int(line[0]) >= 2
 
 
 def _longest_run(on: np.ndarray, gap: int = 2) -> tuple[int, int]:

@@ -35,6 +35,7 @@ def _read(recognizer: Recognizer, image: Image.Image) -> str:
         "underline touching",
         "box",
         "ring",
+        "open ring",
     ],
 )
 def test_a_number_marked_with_the_pen_reads_as_the_number(
@@ -50,8 +51,10 @@ def test_a_number_marked_with_the_pen_reads_as_the_number(
         pen.line([(left, bottom - 8), (right, bottom - 2)], fill=30, width=24)
     elif mark == "box":
         pen.rectangle([left - 40, top - 40, right + 40, bottom + 40], outline=30, width=24)
-    else:
+    elif mark == "ring":
         pen.ellipse([left - 90, top - 90, right + 90, bottom + 90], outline=30, width=24)
+    else:  # stopped a little short of where it started, as a hand often does
+        pen.arc([left - 90, top - 90, right + 90, bottom + 90], 200, 530, fill=30, width=24)
     assert _read(recognizer, image) == "407"
 
 
@@ -110,9 +113,22 @@ def test_nothing_is_taken_from_a_ring_with_nothing_in_it() -> None:
     assert without_marks(labels, labels.astype(np.float32)) is None
 
 
-@pytest.mark.parametrize("condition", ["underlined", "underlined-touching", "boxed", "circled"])
-def test_bench_numbers_marked_with_the_pen_are_read(recognizer: Recognizer, condition: str) -> None:
-    # Before marks were taken out, 4, 0, 2 and 2 of these 12 were read right; now 12, 10, 12, 12.
-    cases = list(bench_cases("number", 12, seed=0, conditions=[condition]))
+@pytest.mark.parametrize(
+    ("condition", "kind", "before", "at_least"),
+    [
+        ("underlined", "number", 4, 9),
+        ("underlined-touching", "number", 0, 9),
+        ("boxed", "number", 2, 9),
+        ("circled", "number", 2, 9),
+        # A ring left open has no hole; apart from the digits it is still a ring (numbers in
+        # an open ring mostly touch it, and are still misread: README).
+        ("circled-open", "single", 2, 9),
+    ],
+)
+def test_bench_photos_marked_with_the_pen_are_read(
+    recognizer: Recognizer, condition: str, kind: str, before: int, at_least: int
+) -> None:
+    # `before` of these 12 were read right before marks were taken out.
+    cases = list(bench_cases(kind, 12, seed=0, conditions=[condition]))
     right = sum(recognizer.read(resized_jpeg(c.jpeg, 800)).text == c.label for c in cases)
-    assert right >= 9
+    assert right >= at_least > before
