@@ -22,7 +22,7 @@ START = (
 )
 
 HELP = (
-    "Send me " + ACCEPTED + " of handwritten digits, and I read them left to right.\n\n"
+    "Send me " + ACCEPTED + " of handwritten digits; I read them line by line, left to right.\n\n"
     "Tips for a good photo: dark pen on plain light paper, good light, the digits large "
     "in the frame and not touching each other.\n\n"
     "Commands:\n"

@@ -1,4 +1,4 @@
-"""Photo bytes → one 8x8 optdigits grid per handwritten digit, left to right.
+"""Photo bytes → one 8x8 optdigits grid per handwritten digit, in reading order.
 
 The training data (`load_digits`) was made by NIST's normalizer: crop to the ink, scale width to
 20 and height to 32 independently, centre in 32x32, normalize the stroke width by the number of
@@ -353,7 +353,8 @@ def _window(mask: np.ndarray) -> tuple[slice, slice] | None:
 def digit_groups(
     labels: np.ndarray, grey: np.ndarray | None = None
 ) -> list[tuple[Box, np.ndarray]]:
-    """Group ink into digit-sized groups, left to right: each box and its strokes.
+    """Group ink into digit-sized groups in reading order (lines top to bottom, each left to
+    right): each box and its strokes.
 
     A group's strokes are its own ink pixels, labelled 1, 2, ... (0 is paper or another
     group's ink). Specks, paper edges and fingers at the border of the frame are dropped; given
@@ -411,12 +412,38 @@ def digit_groups(
     shortest = max(0.45 * tallest, MIN_DIGIT_HEIGHT * max(labels.shape))
     found = []
     renumbered = np.zeros(int(labels.max()) + 1, np.int32)
-    for (x0, y0, x1, y1), indices in sorted(groups, key=lambda g: g[0][0]):
-        if y1 - y0 >= shortest:
-            renumbered[:] = 0
-            renumbered[indices] = np.arange(1, len(indices) + 1)
-            found.append(((x0, y0, x1, y1), renumbered[labels[y0:y1, x0:x1]]))
+    digit_sized = [g for g in groups if g[0][3] - g[0][1] >= shortest]
+    for (x0, y0, x1, y1), indices in _reading_order(digit_sized):
+        renumbered[:] = 0
+        renumbered[indices] = np.arange(1, len(indices) + 1)
+        found.append(((x0, y0, x1, y1), renumbered[labels[y0:y1, x0:x1]]))
     return found
+
+
+def _reading_order(groups: list[tuple[Box, list[int]]]) -> list[tuple[Box, list[int]]]:
+    """The groups in reading order: lines top to bottom, each line left to right.
+
+    Two groups are on one line when their heights overlap by half the smaller one's at least;
+    a line follows a rotated page or a rising hand from one digit to the next.
+    """
+    line = list(range(len(groups)))
+
+    def root(k: int) -> int:
+        while line[k] != k:
+            line[k] = line[line[k]]
+            k = line[k]
+        return k
+
+    for a, ((_, ay0, _, ay1), _) in enumerate(groups):
+        for b in range(a + 1, len(groups)):
+            (_, by0, _, by1), _ = groups[b]
+            if min(ay1, by1) - max(ay0, by0) >= 0.5 * min(ay1 - ay0, by1 - by0):
+                line[root(a)] = root(b)
+    lines: dict[int, list[tuple[Box, list[int]]]] = {}
+    for k, group in enumerate(groups):
+        lines.setdefault(root(k), []).append(group)
+    ordered = sorted(lines.values(), key=lambda m: float(np.mean([g[0][1] + g[0][3] for g in m])))
+    return [group for members in ordered for group in sorted(members, key=lambda g: g[0][0])]
 
 
 MAX_PIECES = 200

@@ -101,6 +101,21 @@ def test_digits_are_read_left_to_right(recognizer: Recognizer, photo: PhotoMaker
     assert [d.box[0] for d in reading.digits] == sorted(d.box[0] for d in reading.digits)
 
 
+def test_lines_are_read_top_to_bottom(
+    recognizer: Recognizer, glyphs: dict[int, np.ndarray]
+) -> None:
+    # Two numbers written one under the other were read by position across the page: "3142".
+    lines = [
+        draw(glyphs, [1, 2], size=(1280, 480), height=0.7),
+        draw(glyphs, [3, 4, 5], size=(1280, 480), height=0.7),
+    ]
+    page = Image.fromarray(np.vstack(lines).astype(np.uint8), "L")
+    assert recognizer.read(encode(page)).text == "12345"
+    # A line that rises across the page (rotated by 12 degrees) is still one line.
+    rising = Image.fromarray(draw(glyphs, [3, 4, 5, 6], height=0.25).astype(np.uint8), "L")
+    assert recognizer.read(encode(rising.rotate(12, fillcolor=225))).text == "3456"
+
+
 def test_light_ink_on_dark_paper_reads_like_dark_on_light(
     recognizer: Recognizer, photo: PhotoMaker
 ) -> None:
