@@ -193,6 +193,7 @@ def _predict(images: list[Path], as_json: bool, model: Path | None, sha256: str 
                     {
                         "file": str(path),
                         "digits": reading.text,
+                        "lines": list(reading.lines),
                         "confidences": [round(d.confidence, 4) for d in reading.digits],
                         "runner_ups": [d.runner_up for d in reading.digits],
                         "boxes": [list(d.box) for d in reading.digits],

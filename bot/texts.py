@@ -112,12 +112,12 @@ def reading_caption(reading: Reading) -> str:
         return (
             f"I read: {d.digit} ({d.confidence:.0%} sure).\nThe picture shows the 8x8 grid I saw."
         )
-    number = reading.text
+    # Numbers written one under the other are given one under the other.
+    number = "\n".join(reading.lines)
     if len(number) > SHOWN_TEXT_DIGITS:
         number = number[:SHOWN_TEXT_DIGITS] + "…"
-    lines = [
-        f"I read: {number}" + (" – but I'm not sure of every digit." if reading.unsure else "")
-    ]
+    said = f"I read:\n{number}" if len(reading.lines) > 1 else f"I read: {number}"
+    lines = [said + (" – but I'm not sure of every digit." if reading.unsure else "")]
     for position, d in enumerate(digits[:SHOWN_DIGITS], start=1):
         note = f", or maybe {d.runner_up} ({d.runner_up_confidence:.0%})" if d.unsure else ""
         lines.append(f"{position}. {d.digit} ({d.confidence:.0%}){note}")

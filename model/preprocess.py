@@ -421,12 +421,23 @@ def digit_groups(
 
 
 def _reading_order(groups: list[tuple[Box, list[int]]]) -> list[tuple[Box, list[int]]]:
-    """The groups in reading order: lines top to bottom, each line left to right.
+    """The groups in reading order: lines top to bottom, each line left to right."""
+    lines = line_numbers([box for box, _ in groups])
+    return [g for _, g in sorted(zip(lines, groups, strict=True), key=lambda p: (p[0], p[1][0][0]))]
 
-    Two groups are on one line when their heights overlap by half the smaller one's at least;
-    a line follows a rotated page or a rising hand from one digit to the next.
+
+def same_line(a: Box, b: Box) -> bool:
+    """Whether two digits' boxes overlap in height by half the smaller one's at least."""
+    return min(a[3], b[3]) - max(a[1], b[1]) >= 0.5 * min(a[3] - a[1], b[3] - b[1])
+
+
+def line_numbers(boxes: list[Box]) -> list[int]:
+    """Which line of writing each box is on, numbered 0, 1, ... from the top.
+
+    Boxes are on one line when they are on the `same_line`, directly or through others: a
+    line follows a rotated page or a rising hand from one digit to the next.
     """
-    line = list(range(len(groups)))
+    line = list(range(len(boxes)))
 
     def root(k: int) -> int:
         while line[k] != k:
@@ -434,16 +445,22 @@ def _reading_order(groups: list[tuple[Box, list[int]]]) -> list[tuple[Box, list[
             k = line[k]
         return k
 
-    for a, ((_, ay0, _, ay1), _) in enumerate(groups):
-        for b in range(a + 1, len(groups)):
-            (_, by0, _, by1), _ = groups[b]
-            if min(ay1, by1) - max(ay0, by0) >= 0.5 * min(ay1 - ay0, by1 - by0):
+    for a, box in enumerate(boxes):
+        for b in range(a + 1, len(boxes)):
+            if same_line(box, boxes[b]):
                 line[root(a)] = root(b)
-    lines: dict[int, list[tuple[Box, list[int]]]] = {}
-    for k, group in enumerate(groups):
-        lines.setdefault(root(k), []).append(group)
-    ordered = sorted(lines.values(), key=lambda m: float(np.mean([g[0][1] + g[0][3] for g in m])))
-    return [group for members in ordered for group in sorted(members, key=lambda g: g[0][0])]
+    members: dict[int, list[int]] = {}
+    for k in range(len(boxes)):
+        members.setdefault(root(k), []).append(k)
+    # Lines from the top: by the mean height of their boxes' centres.
+    tops = sorted(
+        members.values(), key=lambda m: float(np.mean([boxes[k][1] + boxes[k][3] for k in m]))
+    )
+    number = [0] * len(boxes)
+    for n, ks in enumerate(tops):
+        for k in ks:
+            number[k] = n
+    return number
 
 
 MAX_PIECES = 200

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from sklearn.neural_network import MLPClassifier
 
-from model.preprocess import WORK_SIDE, Box, DigitImage, Options, digit_options
+from model.preprocess import WORK_SIDE, Box, DigitImage, Options, digit_options, same_line
 from model.segment import verifier_features
 from model.store import load_stored_model
 
@@ -44,7 +44,8 @@ class DigitReading:
 
 @dataclass(frozen=True)
 class Reading:
-    """All digits found in one image, left to right; empty when there is none."""
+    """All digits found in one image, in reading order (lines top to bottom, each left to
+    right); empty when there is none."""
 
     digits: tuple[DigitReading, ...]
 
@@ -52,6 +53,22 @@ class Reading:
     def text(self) -> str:
         """The digits as a string, e.g. "2025"; "" when no digit was found."""
         return "".join(str(d.digit) for d in self.digits)
+
+    @property
+    def lines(self) -> tuple[str, ...]:
+        """The digits of each line of writing, top to bottom: ("12", "34"); () for none.
+
+        The digits are in reading order, so a line ends where the next digit is not on the
+        `same_line` as the one before it.
+        """
+        lines: list[str] = []
+        previous: DigitReading | None = None
+        for d in self.digits:
+            if previous is None or not same_line(previous.box, d.box):
+                lines.append("")
+            lines[-1] += str(d.digit)
+            previous = d
+        return tuple(lines)
 
     @property
     def confidence(self) -> float:

@@ -23,7 +23,7 @@ def reading_text(reading: Reading) -> str:
     for d in reading.digits:
         note = f" (or {d.runner_up}: {d.runner_up_confidence:.0%})" if d.unsure else ""
         parts.append(f"{d.digit}: {d.confidence:.0%}{note}")
-    header = f"read {reading.text}" + (" (unsure)" if reading.unsure else "")
+    header = f"read {' / '.join(reading.lines)}" + (" (unsure)" if reading.unsure else "")
     columns = [grid_text(d.grid) for d in reading.digits]
     rows = ["|" + "|".join(col[r] for col in columns) + "|" for r in range(8)]
     return "\n".join([header, "  ".join(parts), *rows])

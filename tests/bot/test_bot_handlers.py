@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -84,6 +85,15 @@ def test_caption_of_a_number() -> None:
         "3. 7 (97%)\n"
         "The picture shows each digit's 8x8 grid, left to right."
     )
+
+
+def test_caption_of_numbers_one_under_the_other_keeps_their_lines() -> None:
+    def at(value: int, top: int) -> DigitReading:
+        return replace(digit(value), box=(value * 20, top, value * 20 + 10, top + 10))
+
+    reading = Reading((at(1, 0), at(2, 1), at(3, 30), at(4, 31)))
+    assert reading.text == "1234"
+    assert texts.reading_caption(reading).splitlines()[:3] == ["I read:", "12", "34"]
 
 
 def test_caption_of_a_sure_number_has_no_doubt() -> None:

@@ -25,12 +25,12 @@ def test_predict_json_one_line_per_file_and_errors_go_on(
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert code == 1
     assert [line["file"] for line in lines] == [str(number), str(broken), str(missing), str(blank)]
-    assert lines[0]["digits"] == "42"
+    assert lines[0]["digits"] == "42" and lines[0]["lines"] == ["42"]
     assert len(lines[0]["confidences"]) == len(lines[0]["boxes"]) == 2
     assert all(0 <= c <= 1 for c in lines[0]["confidences"])
     assert all(len(box) == 4 for box in lines[0]["boxes"])
     assert "error" in lines[1] and "error" in lines[2]
-    assert lines[3] == {**lines[3], "digits": "", "confidences": [], "boxes": []}
+    assert lines[3] == {**lines[3], "digits": "", "lines": [], "confidences": [], "boxes": []}
 
 
 def test_predict_human_output_draws_the_grid(

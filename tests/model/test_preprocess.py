@@ -110,10 +110,12 @@ def test_lines_are_read_top_to_bottom(
         draw(glyphs, [3, 4, 5], size=(1280, 480), height=0.7),
     ]
     page = Image.fromarray(np.vstack(lines).astype(np.uint8), "L")
-    assert recognizer.read(encode(page)).text == "12345"
+    reading = recognizer.read(encode(page))
+    assert reading.text == "12345"
+    assert reading.lines == ("12", "345")
     # A line that rises across the page (rotated by 12 degrees) is still one line.
     rising = Image.fromarray(draw(glyphs, [3, 4, 5, 6], height=0.25).astype(np.uint8), "L")
-    assert recognizer.read(encode(rising.rotate(12, fillcolor=225))).text == "3456"
+    assert recognizer.read(encode(rising.rotate(12, fillcolor=225))).lines == ("3456",)
 
 
 def test_light_ink_on_dark_paper_reads_like_dark_on_light(
