@@ -426,6 +426,14 @@ def _reading_order(groups: list[tuple[Box, list[int]]]) -> list[tuple[Box, list[
     return [g for _, g in sorted(zip(lines, groups, strict=True), key=lambda p: (p[0], p[1][0][0]))]
 
 
+def _root(parent: list[int], k: int) -> int:
+    """The representative of `k`'s set in a union-find `parent` list, halving paths."""
+    while parent[k] != k:
+        parent[k] = parent[parent[k]]
+        k = parent[k]
+    return k
+
+
 def same_line(a: Box, b: Box) -> bool:
     """Whether two digits' boxes overlap in height by half the smaller one's at least."""
     return min(a[3], b[3]) - max(a[1], b[1]) >= 0.5 * min(a[3] - a[1], b[3] - b[1])
@@ -438,20 +446,13 @@ def line_numbers(boxes: list[Box]) -> list[int]:
     line follows a rotated page or a rising hand from one digit to the next.
     """
     line = list(range(len(boxes)))
-
-    def root(k: int) -> int:
-        while line[k] != k:
-            line[k] = line[line[k]]
-            k = line[k]
-        return k
-
     for a, box in enumerate(boxes):
         for b in range(a + 1, len(boxes)):
             if same_line(box, boxes[b]):
-                line[root(a)] = root(b)
+                line[_root(line, a)] = _root(line, b)
     members: dict[int, list[int]] = {}
     for k in range(len(boxes)):
-        members.setdefault(root(k), []).append(k)
+        members.setdefault(_root(line, k), []).append(k)
     # Lines from the top: by the mean height of their boxes' centres.
     tops = sorted(
         members.values(), key=lambda m: float(np.mean([boxes[k][1] + boxes[k][3] for k in m]))
@@ -604,10 +605,7 @@ def _grouped(pieces: list[tuple[int, Box]], tallest: int) -> list[tuple[Box, lis
     parent = list(range(len(pieces)))
 
     def root(k: int) -> int:
-        while parent[k] != k:
-            parent[k] = parent[parent[k]]
-            k = parent[k]
-        return k
+        return _root(parent, k)
 
     near = 0.06 * tallest
     for a in range(len(pieces)):
