@@ -679,10 +679,7 @@ def _draw_digit(
     alpha *= density
     if cond.grain > 0:
         alpha *= 1 - np.float32(cond.grain) * rng.random((ph, pw), dtype=np.float32)
-    if blur > 0.3:
-        alpha = ndimage.gaussian_filter(alpha, blur, truncate=3.0)
-    region = img[:, y0:y1, x0:x1]
-    region *= 1 - alpha[None] * (1 - ink_rgb / 255)[:, None, None]
+    _ink_onto(img, alpha, (x0, y0), blur, ink_rgb)
     return box
 
 
@@ -757,9 +754,16 @@ def _draw_mark(
     on[rows, cols] = False
     distance = ndimage.distance_transform_edt(on).astype(np.float32)
     alpha = np.clip(stroke / 2 - distance + 0.5, 0.0, 1.0) * np.float32(ink_alpha)
+    _ink_onto(img, alpha, (x0, y0), blur, ink_rgb)
+
+
+def _ink_onto(img: F32, alpha: F32, corner: tuple[int, int], blur: float, ink_rgb: F32) -> None:
+    """Darken the photo by ink of opacity `alpha` (blurred by `blur`), its top left at `corner`."""
     if blur > 0.3:
         alpha = ndimage.gaussian_filter(alpha, blur, truncate=3.0)
-    region = img[:, y0:y1, x0:x1]
+    x0, y0 = corner
+    h, w = alpha.shape
+    region = img[:, y0 : y0 + h, x0 : x0 + w]
     region *= 1 - alpha[None] * (1 - ink_rgb / 255)[:, None, None]
 
 

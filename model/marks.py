@@ -22,6 +22,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
+# Pixels touching at a corner belong to one stroke: a thin diagonal line is connected only so.
+# (Strokes are labelled so in `model.preprocess` too, and relabelled so here.)
 EIGHT_NEIGHBOURS = np.ones((3, 3), bool)
 
 # A straight stroke this many times as long as the writing beside it is tall is a rule. A 2's
@@ -144,7 +146,7 @@ def _open_ring(own: np.ndarray, labels: np.ndarray) -> np.ndarray | None:
     strokes inside that ellipse.
     """
     h, w = own.shape
-    if min(h, w) < 16:
+    if min(h, w) < MARK_SIZE:
         return None
     ys, xs = np.nonzero(own)
     dy, dx = (ys + 0.5) / (h / 2) - 1, (xs + 0.5) / (w / 2) - 1

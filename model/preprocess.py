@@ -21,7 +21,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from scipy import ndimage
 
 from model.errors import ImageTooLarge, NotAnImage
-from model.marks import without_marks
+from model.marks import EIGHT_NEIGHBOURS, without_marks
 
 ACCEPTED_FORMATS = frozenset({"JPEG", "MPO", "PNG", "WEBP", "BMP", "GIF"})
 # A legal 8000x6000 photo is fine (JPEG decodes it at reduced scale); a PNG that declares
@@ -56,8 +56,6 @@ MIN_WEAK_INK = 0.10
 FAINT_INK = 0.20
 
 Box = tuple[int, int, int, int]
-# Pixels touching at a corner belong to one stroke: a thin diagonal line is connected only so.
-EIGHT_NEIGHBOURS = np.ones((3, 3), bool)
 
 # The paper estimate's closing, as a fraction of the shorter side: wider than the thickest
 # marker stroke of a digit of ordinary size, or its inside would be taken for paper, and no

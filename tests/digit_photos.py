@@ -39,6 +39,13 @@ def draw(
     return canvas
 
 
+def ink_box(image: Image.Image) -> tuple[int, int, int, int]:
+    """The (left, top, right, bottom) pixels, inclusive, of a grey image's dark ink."""
+    ink = np.asarray(image) < 128
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    return int(cols[0]), int(rows[0]), int(cols[-1]), int(rows[-1])
+
+
 def encode(image: Image.Image, fmt: str = "JPEG", **params: Any) -> bytes:
     """Return an image's bytes in a file format."""
     out = io.BytesIO()

@@ -6,7 +6,7 @@ import io
 
 import numpy as np
 from bot_harness import BotHarness
-from digit_photos import draw
+from digit_photos import draw, ink_box
 from PIL import Image, ImageDraw
 
 
@@ -31,11 +31,8 @@ async def test_an_underlined_number_is_read_without_its_underline(
     bot: BotHarness, glyphs: dict[int, np.ndarray]
 ) -> None:
     page = Image.fromarray(draw(glyphs, [4, 0, 7]).astype(np.uint8), "L")
-    ink = np.asarray(page) < 128
-    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
-    ImageDraw.Draw(page).line(
-        [(int(cols[0]), int(rows[-1]) - 6), (int(cols[-1]), int(rows[-1]) - 2)], fill=30, width=24
-    )
+    left, _, right, bottom = ink_box(page)
+    ImageDraw.Draw(page).line([(left, bottom - 6), (right, bottom - 2)], fill=30, width=24)
 
     answer = await bot.answer(bot.photo(_jpeg(page)))
 

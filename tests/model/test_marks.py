@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from digit_photos import draw, encode
+from digit_photos import draw, encode, ink_box
 from PIL import Image, ImageDraw
 
 from bench.accuracy import resized_jpeg
@@ -16,12 +16,6 @@ from model.recognize import Recognizer
 def _written(glyphs: dict[int, np.ndarray], digits: list[int]) -> Image.Image:
     grey = draw(glyphs, digits)
     return Image.fromarray(np.clip(grey, 0, 255).astype(np.uint8), "L")
-
-
-def _ink_box(image: Image.Image) -> tuple[int, int, int, int]:
-    ink = np.asarray(image) < 128
-    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
-    return int(cols[0]), int(rows[0]), int(cols[-1]), int(rows[-1])
 
 
 def _read(recognizer: Recognizer, image: Image.Image) -> str:
@@ -43,7 +37,7 @@ def test_a_number_marked_with_the_pen_reads_as_the_number(
 ) -> None:
     image = _written(glyphs, [4, 0, 7])
     assert _read(recognizer, image) == "407"
-    left, top, right, bottom = _ink_box(image)
+    left, top, right, bottom = ink_box(image)
     pen = ImageDraw.Draw(image)
     if mark == "underline apart":
         pen.line([(left - 20, bottom + 30), (right + 20, bottom + 36)], fill=30, width=24)
@@ -63,7 +57,7 @@ def test_a_single_digit_underlined_or_ringed_reads_as_the_digit(
 ) -> None:
     for digit in (3, 6, 9):
         image = _written(glyphs, [digit])
-        left, top, right, bottom = _ink_box(image)
+        left, top, right, bottom = ink_box(image)
         apart, touching, ringed = image.copy(), image.copy(), image.copy()
         ImageDraw.Draw(apart).line(
             [(left - 30, bottom + 30), (right + 30, bottom + 30)], fill=30, width=22
