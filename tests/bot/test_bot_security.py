@@ -9,6 +9,7 @@ altered file (tests/model/test_store.py::test_altered_file_is_refused).
 
 from __future__ import annotations
 
+import io
 import logging
 import pickle
 import tempfile
@@ -27,17 +28,26 @@ from model.store import load_stored_model
 
 
 @pytest.fixture
-def production_logging(capsys: pytest.CaptureFixture[str]) -> Iterator[None]:
-    """Logging as `digitbot serve` sets it up, at DEBUG, with httpx and httpcore at DEBUG too."""
+def production_logging() -> Iterator[io.StringIO]:
+    """Logging as `digitbot serve` sets it up, at DEBUG, with httpx and httpcore at DEBUG too.
+
+    Yields what the handler wrote. The handler writes to a buffer of this fixture's own, not to
+    capsys: pytest closes capsys's stream at the end of each test phase, and the fake server's
+    and the bot's threads still log after that, into a closed file.
+    """
     root = logging.getLogger()
     saved_handlers, saved_level = root.handlers[:], root.level
     noisy = {name: logging.getLogger(name).level for name in NOISY_LOGGERS}
     root.handlers = []
     configure_logging("DEBUG", secrets=[TOKEN])
+    written = io.StringIO()
+    (handler,) = root.handlers
+    assert isinstance(handler, logging.StreamHandler)
+    handler.setStream(written)
     for name in NOISY_LOGGERS:  # quieted in production; here they say all they would
         logging.getLogger(name).setLevel(logging.DEBUG)
     try:
-        yield
+        yield written
     finally:
         for handler in root.handlers:
             handler.close()
@@ -48,7 +58,7 @@ def production_logging(capsys: pytest.CaptureFixture[str]) -> Iterator[None]:
 
 class TestLogs:
     @pytest.fixture
-    def settings(self, production_logging: None, fake_api: FakeBotAPI) -> Settings:
+    def settings(self, production_logging: io.StringIO, fake_api: FakeBotAPI) -> Settings:
         """Logging is set up before the bot is built, so its start-up is in the log too."""
         return Settings(token=TOKEN, api_url=fake_api.url)
 
@@ -57,7 +67,7 @@ class TestLogs:
         bot: BotHarness,
         fake_api: FakeBotAPI,
         photo: PhotoMaker,
-        capsys: pytest.CaptureFixture[str],
+        production_logging: io.StringIO,
     ) -> None:
         # Faults make every kind of line appear: retries, tracebacks, the error handler's.
         await fake_api.await_for(lambda _calls: fake_api.waiting_polls == 1)
@@ -70,7 +80,7 @@ class TestLogs:
             await bot.answer(update, timeout=15)
         await fake_api.await_for(lambda _calls: fake_api.waiting_polls == 1)
 
-        logged = capsys.readouterr().err
+        logged = production_logging.getvalue()
         assert TOKEN not in logged
         assert TOKEN.replace(":", "%3A") not in logged and TOKEN.split(":")[1] not in logged
         # The lines that carried the token were logged, redacted.
