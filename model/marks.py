@@ -54,6 +54,12 @@ ENCLOSED = 0.35
 # Ink inside an enclosure, at least this share of the enclosure's own ink: a digit, not where
 # an 8's strokes cross.
 INSIDE_INK = 0.25
+# Up to this share of a ring's stroke lying within RING_EDGE is its hand's wobble. Up to
+# RING_JOINED is a digit the ring runs into: that ink stays as writing, and the ring is what
+# lies within RING_NEAR pen widths of the ellipse.
+RING_WOBBLE = 0.1
+RING_JOINED = 0.5
+RING_NEAR = 1.5
 
 
 def without_marks(labels: np.ndarray, ink: np.ndarray) -> np.ndarray | None:
@@ -106,9 +112,8 @@ def _enclosure(own: np.ndarray, labels: np.ndarray) -> np.ndarray | None:
     # two sides); digits' loops beside a rule do not.
     if np.count_nonzero(hole) < ENCLOSED * h * w:
         return None
-    # The pen's width, from the thickest strokes: the enclosure is drawn with the same pen.
-    depth = ndimage.distance_transform_edt(padded)
-    width = 2.0 * float(np.quantile(depth[padded], 0.9))
+    # The enclosure is drawn with the same pen as the digits.
+    width = _pen_width(padded)
     from_outside = ndimage.distance_transform_edt(~exterior)
     ring = padded & (from_outside <= width + 1.5)
     # What is inside: the stroke's own ink beyond the ring, and other strokes in the hole.
@@ -120,6 +125,12 @@ def _enclosure(own: np.ndarray, labels: np.ndarray) -> np.ndarray | None:
     if rows.size == 0 or rows[-1] - rows[0] < INSIDE_HEIGHT * (hole_rows[-1] - hole_rows[0]):
         return None
     return ring[1:-1, 1:-1]
+
+
+def _pen_width(stroke: np.ndarray) -> float:
+    """The pen's width in pixels, from the thickest parts of `stroke` (a boolean image)."""
+    depth = ndimage.distance_transform_edt(stroke)
+    return 2.0 * float(np.quantile(depth[stroke], 0.9))
 
 
 def _holds_writing(
@@ -139,11 +150,12 @@ def _holds_writing(
 
 
 def _open_ring(own: np.ndarray, labels: np.ndarray) -> np.ndarray | None:
-    """The stroke `own` when it rings writing apart from it, closed or not; else None.
+    """The ring in the stroke `own` when it rings writing apart from it, closed or not; else None.
 
     A ring drawn by hand often stops short of its start, so it has no hole. It is a stroke
     that keeps to the ellipse in its box, most of the way round (RING_AROUND), with other
-    strokes inside that ellipse.
+    strokes inside that ellipse. A digit the ring runs into is part of the same stroke: its
+    ink inside the ellipse (up to RING_JOINED of the stroke) is not part of the ring.
     """
     h, w = own.shape
     if min(h, w) < MARK_SIZE:
@@ -151,17 +163,25 @@ def _open_ring(own: np.ndarray, labels: np.ndarray) -> np.ndarray | None:
     ys, xs = np.nonzero(own)
     dy, dx = (ys + 0.5) / (h / 2) - 1, (xs + 0.5) / (w / 2) - 1
     radius = np.hypot(dx, dy)
-    if np.count_nonzero(radius < RING_EDGE) > 0.1 * radius.size:
+    edge = radius >= RING_EDGE
+    if np.count_nonzero(~edge) > RING_JOINED * radius.size:
         return None
-    angles = ((np.arctan2(dy, dx) + np.pi) / (2 * np.pi) * 36).astype(np.intp) % 36
+    angles = ((np.arctan2(dy[edge], dx[edge]) + np.pi) / (2 * np.pi) * 36).astype(np.intp) % 36
     if np.unique(angles).size < RING_AROUND * 36:
         return None
     # The writing inside the ellipse, other strokes than this one.
     iy, ix = np.nonzero((labels > 0) & ~own)
     inside = np.hypot((iy + 0.5) / (h / 2) - 1, (ix + 0.5) / (w / 2) - 1) < RING_EDGE
-    if np.count_nonzero(inside) < INSIDE_INK * radius.size:
+    if np.count_nonzero(inside) < INSIDE_INK * np.count_nonzero(edge):
         return None
-    return own
+    if np.count_nonzero(~edge) <= RING_WOBBLE * radius.size:
+        return own
+    # Each pixel's distance from the ellipse, along the ray from its centre.
+    along = (1.0 - radius) * np.hypot(dx * w / 2, dy * h / 2) / np.maximum(radius, 1e-9)
+    on = edge & (np.abs(along) <= RING_NEAR * _pen_width(own) + 2.0)
+    ring = np.zeros_like(own)
+    ring[ys[on], xs[on]] = True
+    return ring
 
 
 def _under_writing(
