@@ -166,8 +166,7 @@ def _open_ring(own: np.ndarray, labels: np.ndarray) -> np.ndarray | None:
     edge = radius >= RING_EDGE
     if np.count_nonzero(~edge) > RING_JOINED * radius.size:
         return None
-    angles = ((np.arctan2(dy[edge], dx[edge]) + np.pi) / (2 * np.pi) * 36).astype(np.intp) % 36
-    if np.unique(angles).size < RING_AROUND * 36:
+    if not _around(dy[edge], dx[edge]):
         return None
     # The writing inside the ellipse, other strokes than this one.
     iy, ix = np.nonzero((labels > 0) & ~own)
@@ -179,9 +178,19 @@ def _open_ring(own: np.ndarray, labels: np.ndarray) -> np.ndarray | None:
     # Each pixel's distance from the ellipse, along the ray from its centre.
     along = (1.0 - radius) * np.hypot(dx * w / 2, dy * h / 2) / np.maximum(radius, 1e-9)
     on = edge & (np.abs(along) <= RING_NEAR * _pen_width(own) + 2.0)
+    # Digits along an underline also reach the ellipse's top, bottom and sides, but not its
+    # diagonals: a ring is on the ellipse itself all the way round.
+    if not _around(dy[on], dx[on]):
+        return None
     ring = np.zeros_like(own)
     ring[ys[on], xs[on]] = True
     return ring
+
+
+def _around(dy: np.ndarray, dx: np.ndarray) -> bool:
+    """Whether points at (dy, dx) from a centre lie in RING_AROUND of 36 directions at least."""
+    angles = ((np.arctan2(dy, dx) + np.pi) / (2 * np.pi) * 36).astype(np.intp) % 36
+    return bool(np.unique(angles).size >= RING_AROUND * 36)
 
 
 def _under_writing(

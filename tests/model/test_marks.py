@@ -128,3 +128,15 @@ def test_bench_photos_marked_with_the_pen_are_read(
     cases = list(bench_cases(kind, 12, seed=0, conditions=[condition]))
     right = sum(recognizer.read(resized_jpeg(c.jpeg, 800)).text == c.label for c in cases)
     assert right >= at_least > before
+
+
+@pytest.mark.parametrize("case", [133, 170, 190])
+def test_digits_along_an_underline_are_not_taken_for_an_open_ring(
+    recognizer: Recognizer, case: int
+) -> None:
+    # Joined by the line, the digits reach the top, bottom and sides of the ellipse in their
+    # box; an open ring that runs into a digit was looked for in them, and their tops cut off.
+    (photo,) = bench_cases(
+        "number", case + 1, seed=5, conditions=["underlined-touching"], start=case
+    )
+    assert recognizer.read(resized_jpeg(photo.jpeg, 800)).text == photo.label
