@@ -37,6 +37,11 @@ UNDERLINE_ALONE = 0.6
 # past its body on both sides too, but is shorter.
 BEYOND = 0.08
 BEYOND_LENGTH = 1.2
+# A line joined to writing, shorter than those but at least this share of the writing's
+# height, may be an underline or the digit's own stroke (a 2's flat base, with a tail): which
+# one is left to the classifier (`without_marks`'s `maybe`).
+MAYBE_RULE = 0.55
+MAYBE_BEYOND = 0.03
 # Pixels: in a shorter run, a pixel's step hides whether a stroke is straight or curved.
 SHORTEST_RULE = 24
 # Steepest rule looked for: the page rotated by up to about 15 degrees, and a hand's tilt.
@@ -62,11 +67,15 @@ RING_JOINED = 0.5
 RING_NEAR = 1.5
 
 
-def without_marks(labels: np.ndarray, ink: np.ndarray) -> np.ndarray | None:
+def without_marks(
+    labels: np.ndarray, ink: np.ndarray, maybe: np.ndarray | None = None
+) -> np.ndarray | None:
     """The labels with enclosures and rules removed and relabelled; None if there are none.
 
     `labels` are connected strokes (0 is paper), `ink` the ink strength of the same pixels;
     the ink of removed pixels is set to 0 in place, so that no digit's crop takes it in.
+    The pixels of lines that may be underlines or a digit's own stroke (MAYBE_RULE) are set
+    in `maybe`, a boolean image like `labels`, when it is given; they are kept.
     """
     slices = ndimage.find_objects(labels)
     # Specks are neither marks nor writing that a mark is drawn around: only strokes as big as
@@ -87,7 +96,11 @@ def without_marks(labels: np.ndarray, ink: np.ndarray) -> np.ndarray | None:
             # The tallest other stroke.
             others = next((height for height, i in heights if i != index), 0)
             shortest = UNDERLINE_ALONE if _under_writing(sl, boxes, others) else RULE_LENGTH
-            mark = _underline(own, others, shortest)
+            mark, sure = _underline(own, others, shortest)
+            if not sure:
+                if mark is not None and maybe is not None:
+                    maybe[sl] |= mark
+                mark = None
         if mark is not None:
             removed[sl] |= mark
     if not removed.any():
@@ -207,17 +220,20 @@ def _under_writing(
     return False
 
 
-def _underline(own: np.ndarray, others: int, shortest: float) -> np.ndarray | None:
-    """The pixels of a straight rule forming the bottom edge of the stroke `own`, or None.
+def _underline(own: np.ndarray, others: int, shortest: float) -> tuple[np.ndarray | None, bool]:
+    """The pixels of a straight rule forming the bottom edge of the stroke `own`, and whether
+    it is surely one; (None, False) when there is none.
 
     The lowest ink of each column is fitted by a line (the slope most columns agree on);
     the rule is the longest run of columns whose lowest ink is on that line. `others` is the
     height of the tallest other stroke; `shortest` is how long, as a share of it, a rule with
-    nothing above it must be (see `_long_enough`).
+    nothing above it must be (see `_long_enough`). A rule joined to writing and MAYBE_RULE as
+    long as the writing is tall is returned as not sure.
     """
+    none = (None, False)
     h, w = own.shape
     if w < max(SHORTEST_RULE, 0.8 * min(h, others or h)):
-        return None
+        return none
     columns = np.flatnonzero(own.any(axis=0))
     lowest = h - 1 - np.argmax(own[::-1, columns], axis=0)
     tolerance = max(2.0, 0.015 * w)
@@ -233,7 +249,7 @@ def _underline(own: np.ndarray, others: int, shortest: float) -> np.ndarray | No
     pairs = counts[:, :-1] + counts[:, 1:]
     best_slope, band = np.unravel_index(int(np.argmax(pairs)), pairs.shape)
     if pairs[best_slope, band] < SHORTEST_RULE:
-        return None
+        return none
     line = float(RULE_SLOPES[best_slope])
     chosen = offsets[best_slope]
     centre = float(np.median(chosen[(bands[best_slope] == band) | (bands[best_slope] == band + 1)]))
@@ -244,7 +260,7 @@ def _underline(own: np.ndarray, others: int, shortest: float) -> np.ndarray | No
     first, last = _longest_run(on)
     length = last - first + 1
     if length < SHORTEST_RULE:
-        return None
+        return none
     xs = np.arange(w)
     base = np.clip(np.round(centre + line * xs).astype(np.intp), 0, h - 1)
     base[columns] = np.where(on[columns], lowest, base[columns])
@@ -270,14 +286,17 @@ def _underline(own: np.ndarray, others: int, shortest: float) -> np.ndarray | No
     writing = rest & (rows < base - thickness - 2)
     beside = np.count_nonzero(rest & ~writing)
     if thickness > 0.35 * length or beside > 0.25 * max(int(np.count_nonzero(rest)), 4 * length):
-        return None
+        return none
     # The columns the writing covers: where it is clearly above the rule, or where more than
     # a sliver of the rule's thickness is left (a 2's stroke joining its base).
     left = np.count_nonzero(rest, axis=0)
     covered = np.flatnonzero(writing.any(axis=0) | (left >= max(3.0, thickness)))
     tall = int(base[span].max()) + 1  # the stroke's height down to the rule
-    enough = _long_enough((first, last), writing, covered, tall, others, shortest)
-    return mark if enough else None
+    if _long_enough((first, last), writing, covered, tall, others, shortest):
+        return mark, True
+    beyond = min(int(covered[0]) - first, last - int(covered[-1])) if covered.size else 0
+    joined = writing.any() and length >= MAYBE_RULE * tall and beyond >= MAYBE_BEYOND * tall
+    return (mark, False) if joined else none
 
 
 def _long_enough(

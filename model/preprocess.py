@@ -14,7 +14,7 @@ import itertools
 import math
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -466,6 +466,9 @@ MAX_PIECES = 200
 # Pieces one above the other are one digit when the gap between them is below this fraction
 # of the tallest digit's height.
 STACKED_GAP = 0.15
+# Read without a line that may be an underline, pieces of a group smaller than this share of
+# its ink are left out: a stub of the line, not writing.
+MAYBE_LEFTOVER = 0.05
 
 
 def _tallest(pieces: list[tuple[int, Box]], shape: tuple[int, ...]) -> int:
@@ -898,6 +901,8 @@ class Cut:
     ink: np.ndarray
     factor: float
     sliced: int = 0  # how many strokes the cut goes through (digits touching, or one cut up)
+    # Read without a line that may be an underline or the digit's own stroke (MAYBE_RULE).
+    unmarked: bool = False
 
     @functools.cached_property
     def digits(self) -> list[DigitImage]:
@@ -934,27 +939,58 @@ def digit_options(data: bytes, work_side: int = WORK_SIDE, reduced: bool = True)
 
 def _options_in(grey: np.ndarray, factor: float, faint: bool = False) -> list[Options]:
     grey = dark_ink(grey)
-    ink, groups = _tight_crop_reading(grey, faint) if _cropped_tight(grey) else (None, [])
+    ink, groups, maybe = (
+        _tight_crop_reading(grey, faint) if _cropped_tight(grey) else (None, [], None)
+    )
     if ink is None:
         ink = _ink_of_dark_ink(grey)
-        groups = _groups_of(ink, grey, faint)
+        groups, maybe = _groups_of(ink, grey, faint)
     found = []
     for group, pieces in groups:
-        own = pieces > 0
-        columns = stroke_columns(pieces)
-        # One digit is always among the counts, and never fails to cut.
-        cuts = [
-            (count, cut_apart(group, own, count, pieces, columns))
-            for count in digit_counts(group, len(columns))
-        ]
-        found.append(
-            [
-                Cut(tuple(parts), ink, factor, _sliced(group, pieces, parts))
-                for count, parts in cuts
-                if len(parts) == count
-            ]
-        )
+        options = _cuts(group, pieces, ink, factor)
+        if maybe is not None:
+            options += _without_line(group, pieces, ink, maybe, factor)
+        found.append(options)
     return found
+
+
+def _cuts(group: Box, pieces: np.ndarray, ink: np.ndarray, factor: float) -> Options:
+    """The ways to cut a group (`pieces` labelled in its box) into one or more digits."""
+    own = pieces > 0
+    columns = stroke_columns(pieces)
+    # One digit is always among the counts, and never fails to cut.
+    cuts = [
+        (count, cut_apart(group, own, count, pieces, columns))
+        for count in digit_counts(group, len(columns))
+    ]
+    return [
+        Cut(tuple(parts), ink, factor, _sliced(group, pieces, parts))
+        for count, parts in cuts
+        if len(parts) == count
+    ]
+
+
+def _without_line(
+    group: Box, pieces: np.ndarray, ink: np.ndarray, maybe: np.ndarray, factor: float
+) -> Options:
+    """The group's cuts without the line in `maybe` that may be an underline, or [] if none."""
+    x0, y0, x1, y1 = group
+    line = maybe[y0:y1, x0:x1] & (pieces > 0)
+    if not line.any():
+        return []
+    kept, count = ndimage.label((pieces > 0) & ~line, structure=EIGHT_NEIGHBOURS)
+    sizes = np.bincount(kept.ravel(), minlength=count + 1)
+    small = sizes < MAYBE_LEFTOVER * sizes[1:].sum()
+    small[0] = True
+    kept[small[kept]] = 0
+    rows, cols = np.flatnonzero(kept.any(axis=1)), np.flatnonzero(kept.any(axis=0))
+    if rows.size == 0:
+        return []
+    without = ink.copy()
+    without[y0:y1, x0:x1][line] = 0.0
+    box = (x0 + int(cols[0]), y0 + int(rows[0]), x0 + int(cols[-1]) + 1, y0 + int(rows[-1]) + 1)
+    inside = kept[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    return [replace(cut, unmarked=True) for cut in _cuts(box, inside, without, factor)]
 
 
 def _cropped_tight(grey: np.ndarray) -> bool:
@@ -966,31 +1002,46 @@ def _cropped_tight(grey: np.ndarray) -> bool:
 
 def _tight_crop_reading(
     grey: np.ndarray, faint: bool
-) -> tuple[np.ndarray | None, list[tuple[Box, np.ndarray]]]:
-    """The ink and groups seen with WIDE_CLOSING, if they hold a digit TIGHT_CROP tall."""
+) -> tuple[np.ndarray | None, list[tuple[Box, np.ndarray]], np.ndarray | None]:
+    """The ink, groups and maybe-underlines seen with WIDE_CLOSING, if they hold a digit
+    TIGHT_CROP tall."""
     ink = _ink_of_dark_ink(grey, WIDE_CLOSING)
-    groups = _groups_of(ink, grey, faint)
+    groups, maybe = _groups_of(ink, grey, faint)
     if max((box[3] - box[1] for box, _ in groups), default=0) >= TIGHT_CROP * grey.shape[0]:
-        return ink, groups
-    return None, []
+        return ink, groups, maybe
+    return None, [], None
 
 
-def _groups_of(ink: np.ndarray, grey: np.ndarray, faint: bool) -> list[tuple[Box, np.ndarray]]:
-    """`digit_groups` of the ink; with `faint`, looked for at FAINT_INK when none is found."""
-    groups = digit_groups(_unmarked(ink_labels(ink), ink), grey)
+def _groups_of(
+    ink: np.ndarray, grey: np.ndarray, faint: bool
+) -> tuple[list[tuple[Box, np.ndarray]], np.ndarray | None]:
+    """`digit_groups` of the ink, and the lines in them that may be underlines (`_unmarked`).
+
+    With `faint`, looked for at FAINT_INK when none is found.
+    """
+    labels, maybe = _unmarked(ink_labels(ink), ink)
+    groups = digit_groups(labels, grey)
     if faint and not groups:
-        groups = digit_groups(_unmarked(ink_labels(ink, faint=True), ink), grey)
-    return groups
+        labels, maybe = _unmarked(ink_labels(ink, faint=True), ink)
+        groups = digit_groups(labels, grey)
+    return groups, maybe
 
 
-def _unmarked(labels: np.ndarray, ink: np.ndarray) -> np.ndarray:
-    """The labels without a ring, box or underline drawn with the digits (`model.marks`)."""
+def _unmarked(labels: np.ndarray, ink: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """The labels without a ring, box or underline drawn with the digits (`model.marks`), and
+    the lines kept that may be underlines or a digit's own stroke (None when there are none)."""
     window = _window(labels)
-    if window is not None:
-        relabelled = without_marks(labels[window], ink[window])
-        if relabelled is not None:
-            labels[window] = relabelled
-    return labels
+    if window is None:
+        return labels, None
+    maybe = np.zeros(labels[window].shape, bool)
+    relabelled = without_marks(labels[window], ink[window], maybe)
+    if relabelled is not None:
+        labels[window] = relabelled
+    if not maybe.any():
+        return labels, None
+    everywhere = np.zeros(labels.shape, bool)
+    everywhere[window] = maybe
+    return labels, everywhere
 
 
 def _sliced(group: Box, pieces: np.ndarray, parts: list[tuple[Box, np.ndarray]]) -> int:

@@ -22,6 +22,9 @@ CUT_PENALTY = 1.0
 # through a stroke pays this (in log-probability) for each stroke cut, so a wide 0 or 2 in
 # one stroke is not read as the two halves "17" or "21".
 SLICE_PENALTY = 2.5
+# A group read without a line under it that may be an underline or the digit's own stroke
+# (a 2's base) must be this much surer (total log-probability) to be read that way.
+UNMARKED_MARGIN = 0.1
 
 
 @dataclass(frozen=True)
@@ -125,14 +128,26 @@ class Recognizer:
         verifier, the log-probability that it is one whole digit (not a fragment or two digits
         squeezed together); the option with the highest total wins. Options other than the
         likeliest by shape pay a penalty, and so does each stroke an option cuts through.
+        Options without a line that may be an underline (`Cut.unmarked`) are read too, and win
+        when UNMARKED_MARGIN more convincing than the group read with it.
         """
+        score, best = self._convincing([o for o in options if not o.unmarked])
+        unmarked = [o for o in options if o.unmarked]
+        if unmarked:
+            other_score, other = self._convincing(unmarked)
+            if other_score > score + UNMARKED_MARGIN:
+                return other
+        return best
+
+    def _convincing(self, options: Options) -> tuple[float, list[DigitReading]]:
+        """The most convincing of `options` (see `_most_convincing`), with its score."""
         ((best_score, best),) = self._scored(options[:1])
         # Other options score at most -CUT_PENALTY, so they are read only when they could win.
         if best_score < -CUT_PENALTY:
             for score, readings in self._scored(options[1:]):
                 if score - CUT_PENALTY > best_score:
                     best, best_score = readings, score - CUT_PENALTY
-        return best
+        return best_score, best
 
     def _scored(self, options: Options) -> list[tuple[float, list[DigitReading]]]:
         """Each option's readings and score, read in one batch.
