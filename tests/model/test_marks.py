@@ -104,14 +104,24 @@ def test_a_short_line_joined_to_writing_is_kept_as_a_maybe() -> None:
     assert without_marks(labels, ink, maybe) is None and not maybe.any()
 
 
-@pytest.mark.parametrize(("condition", "case"), [("grid-paper", 76), ("shadow", 100), ("dim", 76)])
+@pytest.mark.parametrize(
+    ("kind", "condition", "case", "side"),
+    [
+        # A looser rule (no reach past the writing on the left) read these as 7.
+        ("single", "grid-paper", 76, 800),
+        ("single", "shadow", 100, 800),
+        # A 2 standing on its base, which reaches past it on both sides: without the base it
+        # reads as a 7 a little more convincingly (UNMARKED_MARGIN 0.1 read them so).
+        ("single", "dim", 2084, 320),
+        ("number", "shadow", 541, 800),
+    ],
+)
 def test_a_2s_base_with_a_tail_is_not_read_as_a_line_under_a_7(
-    recognizer: Recognizer, condition: str, case: int
+    recognizer: Recognizer, kind: str, condition: str, case: int, side: int
 ) -> None:
-    # Bench photos a looser rule (no reach past the writing on the left) read as 7.
-    (photo,) = bench_cases("single", case + 1, seed=0, conditions=[condition], start=case)
-    assert photo.label == "2"
-    assert recognizer.read(resized_jpeg(photo.jpeg, 800)).text == "2"
+    (photo,) = bench_cases(kind, case + 1, seed=0, conditions=[condition], start=case)
+    assert "2" in photo.label
+    assert recognizer.read(resized_jpeg(photo.jpeg, side)).text == photo.label
 
 
 def test_a_digits_own_straight_strokes_and_loops_are_kept(
