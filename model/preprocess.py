@@ -903,6 +903,7 @@ class Cut:
     sliced: int = 0  # how many strokes the cut goes through (digits touching, or one cut up)
     # Read without a line that may be an underline or the digit's own stroke (MAYBE_RULE).
     unmarked: bool = False
+    line: int = 0  # the group's line of writing (`line_numbers`), 0 at the top
 
     @functools.cached_property
     def digits(self) -> list[DigitImage]:
@@ -946,15 +947,17 @@ def _options_in(grey: np.ndarray, factor: float, faint: bool = False) -> list[Op
         ink = _ink_of_dark_ink(grey)
         groups, maybe = _groups_of(ink, grey, faint)
     found = []
-    for group, pieces in groups:
-        options = _cuts(group, pieces, ink, factor)
+    # The groups are in reading order, by these lines (`digit_groups`).
+    lines = line_numbers([box for box, _ in groups])
+    for (group, pieces), line in zip(groups, lines, strict=True):
+        options = _cuts(group, pieces, ink, factor, line)
         if maybe is not None:
-            options += _without_line(group, pieces, ink, maybe, factor)
+            options += _without_line(group, pieces, ink, maybe, factor, line)
         found.append(options)
     return found
 
 
-def _cuts(group: Box, pieces: np.ndarray, ink: np.ndarray, factor: float) -> Options:
+def _cuts(group: Box, pieces: np.ndarray, ink: np.ndarray, factor: float, line: int) -> Options:
     """The ways to cut a group (`pieces` labelled in its box) into one or more digits."""
     own = pieces > 0
     columns = stroke_columns(pieces)
@@ -964,21 +967,24 @@ def _cuts(group: Box, pieces: np.ndarray, ink: np.ndarray, factor: float) -> Opt
         for count in digit_counts(group, len(columns))
     ]
     return [
-        Cut(tuple(parts), ink, factor, _sliced(group, pieces, parts))
+        Cut(tuple(parts), ink, factor, _sliced(group, pieces, parts), line=line)
         for count, parts in cuts
         if len(parts) == count
     ]
 
 
 def _without_line(
-    group: Box, pieces: np.ndarray, ink: np.ndarray, maybe: np.ndarray, factor: float
+    group: Box, pieces: np.ndarray, ink: np.ndarray, maybe: np.ndarray, factor: float, line: int
 ) -> Options:
-    """The group's cuts without the line in `maybe` that may be an underline, or [] if none."""
+    """The group's cuts without the line in `maybe` that may be an underline, or [] if none.
+
+    `line` is the group's line of writing (`Cut.line`).
+    """
     x0, y0, x1, y1 = group
-    line = maybe[y0:y1, x0:x1] & (pieces > 0)
-    if not line.any():
+    rule = maybe[y0:y1, x0:x1] & (pieces > 0)
+    if not rule.any():
         return []
-    kept, count = ndimage.label((pieces > 0) & ~line, structure=EIGHT_NEIGHBOURS)
+    kept, count = ndimage.label((pieces > 0) & ~rule, structure=EIGHT_NEIGHBOURS)
     sizes = np.bincount(kept.ravel(), minlength=count + 1)
     small = sizes < MAYBE_LEFTOVER * sizes[1:].sum()
     small[0] = True
@@ -987,10 +993,10 @@ def _without_line(
     if rows.size == 0:
         return []
     without = ink.copy()
-    without[y0:y1, x0:x1][line] = 0.0
+    without[y0:y1, x0:x1][rule] = 0.0
     box = (x0 + int(cols[0]), y0 + int(rows[0]), x0 + int(cols[-1]) + 1, y0 + int(rows[-1]) + 1)
     inside = kept[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-    return [replace(cut, unmarked=True) for cut in _cuts(box, inside, without, factor)]
+    return [replace(cut, unmarked=True) for cut in _cuts(box, inside, without, factor, line)]
 
 
 def _cropped_tight(grey: np.ndarray) -> bool:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from sklearn.neural_network import MLPClassifier
 
-from model.preprocess import WORK_SIDE, Box, DigitImage, Options, digit_options, same_line
+from model.preprocess import WORK_SIDE, Box, DigitImage, Options, digit_options
 from model.segment import verifier_features
 from model.store import load_stored_model
 
@@ -39,6 +39,7 @@ class DigitReading:
     box: Box
     grid: np.ndarray  # (8, 8) values 0..16
     ink: np.ndarray  # the crop the grid was made from, ink 0..1
+    line: int = 0  # the line of writing it is on, 0 at the top
 
     @property
     def unsure(self) -> bool:
@@ -60,19 +61,11 @@ class Reading:
 
     @property
     def lines(self) -> tuple[str, ...]:
-        """The digits of each line of writing, top to bottom: ("12", "34"); () for none.
-
-        The digits are in reading order, so a line ends where the next digit is not on the
-        `same_line` as the one before it.
-        """
-        lines: list[str] = []
-        previous: DigitReading | None = None
+        """The digits of each line of writing, top to bottom: ("12", "34"); () for none."""
+        lines: dict[int, str] = {}
         for d in self.digits:
-            if previous is None or not same_line(previous.box, d.box):
-                lines.append("")
-            lines[-1] += str(d.digit)
-            previous = d
-        return tuple(lines)
+            lines[d.line] = lines.get(d.line, "") + str(d.digit)
+        return tuple(lines.values())
 
     @property
     def confidence(self) -> float:
@@ -119,7 +112,8 @@ class Recognizer:
         """Return the digits in the image; raises `model.errors.ImageError` for bad input."""
         readings: list[DigitReading] = []
         for options in digit_options(data, self.work_side, self.reduced):
-            readings += self._most_convincing(options)
+            line = options[0].line
+            readings += [replace(d, line=line) for d in self._most_convincing(options)]
         return Reading(digits=tuple(readings))
 
     def _most_convincing(self, options: Options) -> list[DigitReading]:

@@ -88,10 +88,10 @@ def test_caption_of_a_number() -> None:
 
 
 def test_caption_of_numbers_one_under_the_other_keeps_their_lines() -> None:
-    def at(value: int, top: int) -> DigitReading:
-        return replace(digit(value), box=(value * 20, top, value * 20 + 10, top + 10))
+    def at(value: int, line: int) -> DigitReading:
+        return replace(digit(value), line=line)
 
-    reading = Reading((at(1, 0), at(2, 1), at(3, 30), at(4, 31)))
+    reading = Reading((at(1, 0), at(2, 0), at(3, 1), at(4, 1)))
     assert reading.text == "1234"
     assert texts.reading_caption(reading).splitlines()[:3] == ["I read:", "12", "34"]
 
