@@ -100,35 +100,47 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     command = args.command or ("serve" if os.environ.get("TELEGRAM_BOT_TOKEN") else "demo")
     try:
-        if command == "serve":
-            # As PID 1 in a container, a process gets no signal it has no handler for, so
-            # `docker stop` during start-up (imports, loading the model) would wait out its
-            # timeout. run_polling and run_webhook replace this with their graceful stop.
-            signal.signal(signal.SIGTERM, _exit_while_starting)
-            from bot.app import serve
-
-            return serve()
-        if command == "demo":
-            return _demo()
-        if command == "healthcheck":
-            return _healthcheck(args.max_age)
-        if command == "predict":
-            return _predict(args.images, args.json, args.model, args.sha256)
-        if command == "evaluate":
-            return _evaluate(args.json, args.model, args.sha256)
-        if command == "train" and args.with_feedback:
-            from bot.feedback.commands import train_with_feedback
-
-            return train_with_feedback(args.database, args.out, args.seed, args.folds, args.ship)
-        if command == "train":
-            return _train(args.out, args.seed, args.ship)
-        if command == "export-feedback":
-            from bot.feedback.commands import export_feedback
-
-            return export_feedback(args.database, args.out)
+        code = _run(command, args)
+        sys.stdout.flush()  # so that a reader gone away shows here, not at exit
+        return code
     except DigitbotError as exc:
         print(f"digitbot: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader went away (`digitbot predict *.jpg | head`): stop quietly, as Unix tools
+        # do. Python flushes stdout again at exit; devnull takes what is left.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+
+
+def _run(command: str, args: argparse.Namespace) -> int:
+    """Run one command."""
+    if command == "serve":
+        # As PID 1 in a container, a process gets no signal it has no handler for, so
+        # `docker stop` during start-up (imports, loading the model) would wait out its
+        # timeout. run_polling and run_webhook replace this with their graceful stop.
+        signal.signal(signal.SIGTERM, _exit_while_starting)
+        from bot.app import serve
+
+        return serve()
+    if command == "demo":
+        return _demo()
+    if command == "healthcheck":
+        return _healthcheck(args.max_age)
+    if command == "predict":
+        return _predict(args.images, args.json, args.model, args.sha256)
+    if command == "evaluate":
+        return _evaluate(args.json, args.model, args.sha256)
+    if command == "train" and args.with_feedback:
+        from bot.feedback.commands import train_with_feedback
+
+        return train_with_feedback(args.database, args.out, args.seed, args.folds, args.ship)
+    if command == "train":
+        return _train(args.out, args.seed, args.ship)
+    if command == "export-feedback":
+        from bot.feedback.commands import export_feedback
+
+        return export_feedback(args.database, args.out)
     raise AssertionError(command)
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -59,3 +61,22 @@ def test_bad_model_hash_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> 
     code = main(["evaluate", "--model", str(SHIPPED_MODEL_PATH), "--sha256", "0" * 64])
     assert code == 2
     assert "refusing" in capsys.readouterr().err
+
+
+def test_predict_stops_quietly_when_its_reader_goes_away(tmp_path: Path, photo: PhotoMaker) -> None:
+    # `digitbot predict *.jpg | head -1`: the pipe closes while predictions are still printed.
+    image = tmp_path / "n.jpg"
+    image.write_bytes(photo([4, 2], height=0.3))
+    command = [sys.executable, "-c", "import sys; from bot.cli import main; sys.exit(main())"]
+    with subprocess.Popen(
+        [*command, "predict", *[str(image)] * 60],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=Path(__file__).parents[2],
+    ) as process:
+        assert process.stdout is not None and process.stderr is not None
+        assert process.stdout.readline().decode().endswith(": read 42\n")
+        process.stdout.close()
+        errors = process.stderr.read().decode()
+        assert process.wait(timeout=120) == 1
+    assert errors == ""
