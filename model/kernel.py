@@ -49,8 +49,4 @@ class RBFFeatures(TransformerMixin, BaseEstimator):
     def transform(self, x: np.ndarray) -> np.ndarray:
         check_is_fitted(self, "landmarks_")
         x = validate_data(self, x, dtype=np.float64, reset=False)
-        return self.features(x)
-
-    def features(self, x: np.ndarray) -> np.ndarray:
-        """`transform` without scikit-learn's input checks, for the few grids of one photo."""
         return (rbf(x, self.landmarks_, self.gamma) - self.mean_) / self.scale_

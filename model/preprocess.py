@@ -14,7 +14,7 @@ import itertools
 import math
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -957,7 +957,14 @@ def _options_in(grey: np.ndarray, factor: float, faint: bool = False) -> list[Op
     return found
 
 
-def _cuts(group: Box, pieces: np.ndarray, ink: np.ndarray, factor: float, line: int) -> Options:
+def _cuts(
+    group: Box,
+    pieces: np.ndarray,
+    ink: np.ndarray,
+    factor: float,
+    line: int,
+    unmarked: bool = False,
+) -> Options:
     """The ways to cut a group (`pieces` labelled in its box) into one or more digits."""
     own = pieces > 0
     columns = stroke_columns(pieces)
@@ -967,7 +974,7 @@ def _cuts(group: Box, pieces: np.ndarray, ink: np.ndarray, factor: float, line: 
         for count in digit_counts(group, len(columns))
     ]
     return [
-        Cut(tuple(parts), ink, factor, _sliced(group, pieces, parts), line=line)
+        Cut(tuple(parts), ink, factor, _sliced(group, pieces, parts), unmarked=unmarked, line=line)
         for count, parts in cuts
         if len(parts) == count
     ]
@@ -996,7 +1003,7 @@ def _without_line(
     without[y0:y1, x0:x1][rule] = 0.0
     box = (x0 + int(cols[0]), y0 + int(rows[0]), x0 + int(cols[-1]) + 1, y0 + int(rows[-1]) + 1)
     inside = kept[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-    return [replace(cut, unmarked=True) for cut in _cuts(box, inside, without, factor, line)]
+    return _cuts(box, inside, without, factor, line, unmarked=True)
 
 
 def _cropped_tight(grey: np.ndarray) -> bool:
