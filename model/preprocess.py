@@ -399,6 +399,8 @@ def digit_groups(
         if not _edge_line(box, int(areas[indices].sum()), labels.shape)
     ]
     inside_groups = [g for g in groups if not _touches_border(g[0], labels.shape)]
+    if inside_groups:
+        inside_groups += _beside_border(groups, dict(pieces), tallest, labels.shape)
     # Writing lies inside the frame; what touches its border beside it is a finger, a shadow,
     # the table or the paper's edge. A photo cropped tight to the digit has nothing inside,
     # and then what touches the border is read if it is digit-sized.
@@ -479,6 +481,24 @@ def _tallest(pieces: list[tuple[int, Box]], shape: tuple[int, ...]) -> int:
 
 def _side(box: Box) -> int:
     return max(box[2] - box[0], box[3] - box[1])
+
+
+def _beside_border(
+    groups: list[tuple[Box, list[int]]], boxes: dict[int, Box], tallest: int, shape: tuple[int, ...]
+) -> list[tuple[Box, list[int]]]:
+    """The groups that the pieces inside the frame form, in groups that touch its border.
+
+    A digit written close to something that runs to the border (a finger, the table beside
+    the page, a 1 drawn across the paper's edge) is joined to it and would go with it.
+    """
+    found = []
+    for box, indices in groups:
+        if not _touches_border(box, shape):
+            continue
+        inside = [(i, boxes[i]) for i in indices if not _touches_border(boxes[i], shape)]
+        if inside and len(inside) < len(indices):
+            found += _grouped(inside, tallest)
+    return found
 
 
 def _touches_border(box: Box, shape: tuple[int, ...]) -> bool:
