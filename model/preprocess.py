@@ -942,7 +942,8 @@ def digit_options(data: bytes, work_side: int = WORK_SIDE, reduced: bool = True)
 
     The photo is first analysed at half of `work_side`, where a JPEG decodes at a quarter of
     a phone photo's size, and where ink fainter than STRONG_INK is looked for too (FAINT_INK).
-    When that finds only small digits, or none, it is analysed again at `work_side`.
+    When that finds only small digits, or none, or writing beside them that only FAINT_INK
+    shows (a digit written more lightly), it is analysed again at `work_side`.
     `reduced=False` analyses at `work_side` only.
     """
     if reduced:
@@ -1050,14 +1051,49 @@ def _groups_of(
 ) -> tuple[list[tuple[Box, np.ndarray]], np.ndarray | None]:
     """`digit_groups` of the ink, and the lines in them that may be underlines (`_unmarked`).
 
-    With `faint`, looked for at FAINT_INK when none is found.
+    With `faint` (half resolution), looked for at FAINT_INK when none is found; and none is
+    returned when writing that only FAINT_INK shows lies beside what is found
+    (`_fainter_writing`), so that the photo is looked at again at full resolution.
     """
-    labels, maybe = _unmarked(ink_labels(ink), ink)
+    labels = ink_labels(ink)
+    strokes = labels > 0  # before rings and underlines are taken out of the labels
+    labels, maybe = _unmarked(labels, ink)
     groups = digit_groups(labels, grey)
+    if faint and groups and _fainter_writing(ink, strokes, groups):
+        return [], None
     if faint and not groups:
         labels, maybe = _unmarked(ink_labels(ink, faint=True), ink)
         groups = digit_groups(labels, grey)
     return groups, maybe
+
+
+def _fainter_writing(
+    ink: np.ndarray, strokes: np.ndarray, groups: list[tuple[Box, np.ndarray]]
+) -> bool:
+    """Whether a stroke as tall as a digit shows at FAINT_INK but holds none of `strokes`.
+
+    A pencil digit written more lightly than the others beside it: at half resolution its
+    thin stroke fades below STRONG_INK, at full resolution it does not. Printed lines and
+    shadows' edges run to the frame's border and do not count.
+    """
+    faint = ink >= FAINT_INK
+    window = _window(faint)  # a tenth of the photo or less, as for `ink_labels`
+    if window is None:
+        return False
+    found, count = ndimage.label(faint[window], structure=EIGHT_NEIGHBOURS)
+    known = np.zeros(count + 1, bool)
+    known[found[strokes[window]]] = True
+    shortest = max(0.45 * max(b[3] - b[1] for b, _ in groups), MIN_DIGIT_HEIGHT * max(ink.shape))
+    top, left = window[0].start, window[1].start
+    for index, (rows, cols) in enumerate(ndimage.find_objects(found), start=1):
+        box = (left + cols.start, top + rows.start, left + cols.stop, top + rows.stop)
+        height = box[3] - box[1]
+        if known[index] or height < shortest or _touches_border(box, ink.shape):
+            continue
+        # A pixel-wide sliver along a dark line (a box drawn round the digits) is its fringe.
+        if np.count_nonzero(found[rows, cols] == index) >= 2 * height:
+            return True
+    return False
 
 
 def _unmarked(labels: np.ndarray, ink: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
