@@ -409,7 +409,7 @@ def digit_groups(
     if not groups:
         return []
     tallest = max(box[3] - box[1] for box, _ in groups)
-    shortest = max(0.45 * tallest, MIN_DIGIT_HEIGHT * max(labels.shape))
+    shortest = _shortest_digit(tallest, labels.shape)
     found = []
     renumbered = np.zeros(int(labels.max()) + 1, np.int32)
     digit_sized = [g for g in groups if g[0][3] - g[0][1] >= shortest]
@@ -481,6 +481,16 @@ def _tallest(pieces: list[tuple[int, Box]], shape: tuple[int, ...]) -> int:
 
 def _side(box: Box) -> int:
     return max(box[2] - box[0], box[3] - box[1])
+
+
+# A digit is at least this fraction of the height of the tallest writing in the photo; shorter
+# ink is a speck, a dot or a fragment of a stroke.
+SHORTEST_DIGIT = 0.45
+
+
+def _shortest_digit(tallest: int, shape: tuple[int, ...]) -> float:
+    """The height below which ink is not a digit, beside writing `tallest` pixels tall."""
+    return max(SHORTEST_DIGIT * tallest, MIN_DIGIT_HEIGHT * max(shape))
 
 
 def _beside_border(
@@ -1083,7 +1093,7 @@ def _fainter_writing(
     found, count = ndimage.label(faint[window], structure=EIGHT_NEIGHBOURS)
     known = np.zeros(count + 1, bool)
     known[found[strokes[window]]] = True
-    shortest = max(0.45 * max(b[3] - b[1] for b, _ in groups), MIN_DIGIT_HEIGHT * max(ink.shape))
+    shortest = _shortest_digit(max(b[3] - b[1] for b, _ in groups), ink.shape)
     top, left = window[0].start, window[1].start
     for index, (rows, cols) in enumerate(ndimage.find_objects(found), start=1):
         box = (left + cols.start, top + rows.start, left + cols.stop, top + rows.stop)
