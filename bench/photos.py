@@ -37,6 +37,7 @@ from numpy.typing import NDArray
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
+from model.augment import skeleton
 from model.data import MNIST_HELDOUT
 
 __all__ = [
@@ -374,42 +375,6 @@ class _Shape:
     """Ink height in work pixels."""
 
 
-def _skeleton(mask: NDArray[np.bool_]) -> NDArray[np.bool_]:
-    """Zhang-Suen thinning of a binary image (vectorised)."""
-    img = np.pad(mask, 1).astype(np.uint8)
-    for _ in range(100):
-        changed = False
-        for step in (0, 1):
-            c = img[1:-1, 1:-1]
-            ring = [
-                img[:-2, 1:-1],
-                img[:-2, 2:],
-                img[1:-1, 2:],
-                img[2:, 2:],
-                img[2:, 1:-1],
-                img[2:, :-2],
-                img[1:-1, :-2],
-                img[:-2, :-2],
-            ]
-            p2, _, p4, _, p6, _, p8, _ = ring
-            b = np.zeros(c.shape, dtype=np.uint8)
-            a = np.zeros(c.shape, dtype=np.uint8)
-            for i in range(8):
-                b += ring[i]
-                a += (ring[i] == 0) & (ring[(i + 1) % 8] == 1)
-            if step == 0:
-                m = ((p2 & p4 & p6) == 0) & ((p4 & p6 & p8) == 0)
-            else:
-                m = ((p2 & p4 & p8) == 0) & ((p2 & p6 & p8) == 0)
-            remove = (c == 1) & (b >= 2) & (b <= 6) & (a == 1) & m
-            if remove.any():
-                c[remove] = 0
-                changed = True
-        if not changed:
-            break
-    return img[1:-1, 1:-1].astype(bool)
-
-
 def _shape(glyph: NDArray[np.floating], stroke: Stroke, width: float | None) -> _Shape:
     """Signed distance field of a glyph drawn with the given stroke style.
 
@@ -447,7 +412,7 @@ def _shape(glyph: NDArray[np.floating], stroke: Stroke, width: float | None) -> 
     height = float(rows[-1] - rows[0] + 1)
     if width is not None:
         target = width * height
-        skel = _skeleton(mask)
+        skel = skeleton(mask)
         if stroke in ("thin", "felt"):
             # Smooth the distance to the skeleton (removes its pixel kinks) and pick the level
             # at which a straight stroke keeps exactly the target width: for a line, the

@@ -1,10 +1,17 @@
-"""European-style training variants: a flag on the 1, a crossbar through the 7."""
+"""Training variants: a flag on the 1, a crossbar through the 7, a thin pen's line."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from model.augment import crossed_seven, european_glyph, flagged_one, stroke_width
+from model.augment import (
+    crossed_seven,
+    european_glyph,
+    flagged_one,
+    skeleton,
+    stroke_width,
+    varied_glyph,
+)
 
 
 def _upright_one() -> np.ndarray:
@@ -68,3 +75,28 @@ def test_no_share_draws_no_random_numbers() -> None:
     rng = np.random.default_rng(5)
     european_glyph(_upright_one(), 1, rng, share=0.0)
     assert rng.random() == np.random.default_rng(5).random()
+
+
+def test_skeleton_is_the_centre_line() -> None:
+    bar = np.zeros((20, 30), bool)
+    bar[5:12, 3:27] = True
+    line = skeleton(bar)
+    assert line.any() and not (line & ~bar).any()
+    assert (line.sum(axis=0) <= 1).all()  # one pixel across the bar
+    assert np.flatnonzero(line.any(axis=0)).size >= 15  # and most of its length
+
+
+def test_a_thin_pen_follows_the_stroke_however_it_is_made() -> None:
+    # Of 40 seeds' variants, those that are a thin pen's line.
+    one = np.pad(_upright_one(), 8)
+    for thin_pen in ("eroded", "skeleton"):
+        lines = []
+        for seed in range(40):
+            ink = varied_glyph(one, np.random.default_rng(seed), thin_pen)
+            if ink.shape != (52, 52):  # drawn at three times the resolution
+                lines.append(ink)
+        assert lines
+        for ink in lines:
+            assert ink.max() == 1.0
+            # Thinner than the stroke was (3 px, 9 px at three times the resolution).
+            assert 2.0 <= stroke_width(ink) < 9.0
