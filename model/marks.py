@@ -177,7 +177,8 @@ def _open_ring(own: np.ndarray, labels: np.ndarray) -> np.ndarray | None:
     dy, dx = (ys + 0.5) / (h / 2) - 1, (xs + 0.5) / (w / 2) - 1
     radius = np.hypot(dx, dy)
     edge = radius >= RING_EDGE
-    if np.count_nonzero(~edge) > RING_JOINED * radius.size:
+    within = np.count_nonzero(~edge)
+    if within > RING_JOINED * radius.size:
         return None
     if not _around(dy[edge], dx[edge]):
         return None
@@ -186,7 +187,7 @@ def _open_ring(own: np.ndarray, labels: np.ndarray) -> np.ndarray | None:
     inside = np.hypot((iy + 0.5) / (h / 2) - 1, (ix + 0.5) / (w / 2) - 1) < RING_EDGE
     if np.count_nonzero(inside) < INSIDE_INK * np.count_nonzero(edge):
         return None
-    if np.count_nonzero(~edge) <= RING_WOBBLE * radius.size:
+    if within <= RING_WOBBLE * radius.size:
         return own
     # Each pixel's distance from the ellipse, along the ray from its centre.
     along = (1.0 - radius) * np.hypot(dx * w / 2, dy * h / 2) / np.maximum(radius, 1e-9)

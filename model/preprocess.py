@@ -1027,14 +1027,14 @@ def _without_line(
     small = sizes < MAYBE_LEFTOVER * sizes[1:].sum()
     small[0] = True
     kept[small[kept]] = 0
-    rows, cols = np.flatnonzero(kept.any(axis=1)), np.flatnonzero(kept.any(axis=0))
-    if rows.size == 0:
+    window = _window(kept)
+    if window is None:
         return []
     without = ink.copy()
     without[y0:y1, x0:x1][rule] = 0.0
-    box = (x0 + int(cols[0]), y0 + int(rows[0]), x0 + int(cols[-1]) + 1, y0 + int(rows[-1]) + 1)
-    inside = kept[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-    return _cuts(box, inside, without, factor, line, unmarked=True)
+    rows, cols = window
+    box = (x0 + cols.start, y0 + rows.start, x0 + cols.stop, y0 + rows.stop)
+    return _cuts(box, kept[window], without, factor, line, unmarked=True)
 
 
 def _cropped_tight(grey: np.ndarray) -> bool:
@@ -1066,10 +1066,11 @@ def _groups_of(
     (`_fainter_writing`), so that the photo is looked at again at full resolution.
     """
     labels = ink_labels(ink)
-    strokes = labels > 0  # before rings and underlines are taken out of the labels
+    # The strokes before rings and underlines are taken out of the labels (`_fainter_writing`).
+    strokes = labels > 0 if faint else None
     labels, maybe = _unmarked(labels, ink)
     groups = digit_groups(labels, grey)
-    if faint and groups and _fainter_writing(ink, strokes, groups):
+    if strokes is not None and groups and _fainter_writing(ink, strokes, groups):
         return [], None
     if faint and not groups:
         labels, maybe = _unmarked(ink_labels(ink, faint=True), ink)

@@ -9,6 +9,10 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from bench.accuracy import resized_jpeg
+from bench.photos import bench_cases
+from model.recognize import Recognizer
+
 PhotoMaker = Callable[..., bytes]
 
 
@@ -60,3 +64,11 @@ def photo_bytes(
     grey = draw(glyphs, digits, **options)
     image = Image.fromarray(np.clip(grey, 0, 255).astype(np.uint8), "L").convert("RGB")
     return encode(image, fmt, **({"quality": 90} if fmt == "JPEG" else {}))
+
+
+def bench_reading(
+    recognizer: Recognizer, kind: str, condition: str, case: int, seed: int = 0, side: int = 800
+) -> tuple[str, str]:
+    """Bench photo `case` of `condition` (at `side` px): its label and what is read."""
+    (photo,) = bench_cases(kind, case + 1, seed=seed, conditions=[condition], start=case)
+    return photo.label, recognizer.read(resized_jpeg(photo.jpeg, side)).text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from digit_photos import draw, encode, ink_box
+from digit_photos import bench_reading, draw, encode, ink_box
 from PIL import Image, ImageDraw
 
 from bench.accuracy import resized_jpeg
@@ -120,16 +120,8 @@ TAILED_TWOS = [
 def test_a_2s_base_with_a_tail_is_not_read_as_a_line_under_a_7(
     recognizer: Recognizer, kind: str, condition: str, case: int, side: int
 ) -> None:
-    label, read = _bench_reading(recognizer, kind, condition, case, seed=0, side=side)
+    label, read = bench_reading(recognizer, kind, condition, case, seed=0, side=side)
     assert "2" in label and read == label
-
-
-def _bench_reading(
-    recognizer: Recognizer, kind: str, condition: str, case: int, seed: int, side: int = 800
-) -> tuple[str, str]:
-    """Bench photo `case` of `condition` (at `side` px): its label and what is read."""
-    (photo,) = bench_cases(kind, case + 1, seed=seed, conditions=[condition], start=case)
-    return photo.label, recognizer.read(resized_jpeg(photo.jpeg, side)).text
 
 
 def test_a_digits_own_straight_strokes_and_loops_are_kept(
@@ -194,5 +186,5 @@ def test_digits_along_an_underline_are_not_taken_for_an_open_ring(
 ) -> None:
     # Joined by the line, the digits reach the top, bottom and sides of the ellipse in their
     # box; an open ring that runs into a digit was looked for in them, and their tops cut off.
-    label, read = _bench_reading(recognizer, "number", "underlined-touching", case, seed=5)
+    label, read = bench_reading(recognizer, "number", "underlined-touching", case, seed=5)
     assert read == label

@@ -8,7 +8,7 @@ import zlib
 
 import numpy as np
 import pytest
-from digit_photos import PhotoMaker, draw, encode
+from digit_photos import PhotoMaker, bench_reading, draw, encode
 from PIL import Image, ImageDraw, ImageFilter
 
 from bench.accuracy import cropped_jpeg, resized_jpeg
@@ -342,17 +342,15 @@ def test_shadow_corners_paper_rims_and_table_grain_are_not_digits(
 ) -> None:
     # Bench blanks that were read as 7, 6, 1, 1, 1 and 8: the corner of a shadow's edge, the
     # rim of the page and the grain of the wooden table beside it.
-    [case] = bench_cases("blank", index + 1, seed=0, conditions=[condition], start=index)
-    assert load_recognizer().read(resized_jpeg(case.jpeg, 800)).text == ""
+    assert bench_reading(load_recognizer(), "blank", condition, index)[1] == ""
 
 
 @pytest.mark.parametrize(("index", "label"), [(26, "7"), (64, "6"), (87, "3"), (159, "4")])
 def test_pencil_digits_across_a_shadows_edge_are_read(index: int, label: str) -> None:
     # Bench photos read as nothing: the strip of shadow along the edge joined the digit, and
     # the digit was dropped with it as an edge.
-    [case] = bench_cases("single", index + 1, seed=3, conditions=["pencil-shadow"], start=index)
-    assert case.label == label
-    assert load_recognizer().read(resized_jpeg(case.jpeg, 800)).text == label
+    read = bench_reading(load_recognizer(), "single", "pencil-shadow", index, seed=3)
+    assert read == (label, label)
 
 
 def test_large_thin_digits_and_digits_above_a_table_edge_are_read() -> None:
@@ -368,9 +366,7 @@ def test_large_thin_digits_and_digits_above_a_table_edge_are_read() -> None:
 def test_a_digit_beside_a_stroke_run_to_the_border_is_read() -> None:
     # Bench photo "1630" in a shadow: the 1 is drawn across the table's edge, so it runs to
     # the frame's border and is dropped; the 6, close beside it, used to be dropped with it.
-    [case] = bench_cases("number", 547, seed=0, conditions=["shadow"], start=546)
-    assert case.label == "1630"
-    assert load_recognizer().read(resized_jpeg(case.jpeg, 800)).text == "630"
+    assert bench_reading(load_recognizer(), "number", "shadow", 546) == ("1630", "630")
 
 
 def test_a_digit_written_more_lightly_than_the_others_is_read() -> None:
@@ -378,9 +374,7 @@ def test_a_digit_written_more_lightly_than_the_others_is_read() -> None:
     # stroke stays under STRONG_INK, so the photo is looked at again at full resolution.
     recognizer = load_recognizer()
     for index, label in ((307, "620"), (313, "692")):
-        [case] = bench_cases("number", index + 1, seed=0, conditions=["pencil"], start=index)
-        assert case.label == label
-        assert recognizer.read(resized_jpeg(case.jpeg, 800)).text == label
+        assert bench_reading(recognizer, "number", "pencil", index) == (label, label)
 
 
 def test_faint_ink_is_strokes_only_when_asked() -> None:
@@ -411,9 +405,7 @@ def test_light_pencil_digits_are_read() -> None:
     # Bench photos whose pencil never reaches STRONG_INK: they used to read as nothing.
     recognizer = load_recognizer()
     for index, label in ((132, "7"), (140, "8"), (393, "1")):
-        [case] = bench_cases("single", index + 1, seed=0, conditions=["pencil"], start=index)
-        assert case.label == label
-        assert recognizer.read(resized_jpeg(case.jpeg, 800)).text == label
+        assert bench_reading(recognizer, "single", "pencil", index) == (label, label)
 
 
 def test_ruled_paper_margin_is_not_a_faint_digit() -> None:
