@@ -1,3 +1,3 @@
 """The sha256 of the model file shipped in this package (written by `digitbot train --ship`)."""
 
-SHIPPED_MODEL_SHA256 = "13d83a7f641ceaa57b3de1093f37fd3bdd6d5316707608acd307ec36bccbebae"
+SHIPPED_MODEL_SHA256 = "6945dca4987e0ca91007e80e9c1ced7fdf85edc22c9a1e698162803f5d1b18e3"
