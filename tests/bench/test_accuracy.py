@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+import json
 
+import pytest
 from PIL import Image
 
-from bench.accuracy import cropped_jpeg, jobs
+from bench.accuracy import cropped_jpeg, jobs, main
 from bench.photos import bench_cases
 
 
@@ -29,3 +31,15 @@ def test_a_cropped_photo_holds_its_digits_with_the_margin_beside_them() -> None:
     assert abs(crop.height - 1.2 * (y1 - y0)) <= 2
     (blank,) = bench_cases("blank", 1, seed=0, conditions=["plain-black"])
     assert cropped_jpeg(blank, 0.1) == blank.jpeg
+
+
+def test_glyphs_reads_the_held_out_handwriting_without_photos(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    main(["--glyphs", "--json"])
+    figures = json.loads(capsys.readouterr().out)
+    assert figures["n"] == 1000  # the 100 held-out glyphs of each digit the photos are drawn from
+    assert 0.95 < figures["accuracy"] < 1.0
+    # As many numbers of 2, 3 and 4 digits, each read whole when all its digits are.
+    p = figures["accuracy"]
+    assert figures["numbers"] == pytest.approx((p**2 + p**3 + p**4) / 3)
