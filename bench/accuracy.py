@@ -139,9 +139,9 @@ def summary(outcomes: Sequence[Outcome]) -> dict[str, dict[str, dict[str, float]
 def glyph_accuracy() -> dict[str, float]:
     """The shipped classifier on the benchmark's handwriting with no photo in between.
 
-    Each held-out MNIST glyph is normalized straight to 8x8, as training data is. Photo
-    handling can only lose from here (a photo's pen, light and noise change the glyph, and
-    the digits must be found), so this is what the photo figures can be expected to reach:
+    Each held-out MNIST glyph is normalized straight to 8x8, as training data is. Photos
+    lose from here (a photo's pen, light and noise change the glyph, and the digits must be
+    found), so this is about what the photo figures can be expected to reach:
     with digits read this well, `numbers` of 2-4 digit numbers (as many of each length) are
     read whole.
     """
@@ -193,7 +193,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--glyphs",
         action="store_true",
-        help="read the handwriting straight, without photos: the most any photo handling can get",
+        help="read the handwriting straight, without photos: what the photos can hope to reach",
     )
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--markdown", action="store_true", help="one table, as in the README")
