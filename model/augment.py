@@ -30,10 +30,13 @@ def varied_glyph(
         ink = ndimage.grey_dilation(ink, size=(2, 2))
     elif stroke < 0.45:
         # A thin pen line, at three times the resolution.
+        fine = ndimage.zoom(ink, 3, order=1)
         if thin_pen == "eroded":
-            line = ndimage.binary_erosion(ndimage.zoom(ink, 3, order=1) > 0.6, iterations=2)
+            line = ndimage.binary_erosion(fine > 0.6, iterations=2)
+        elif thin_pen == "skeleton":
+            line = ndimage.binary_dilation(skeleton(fine > 0.5))
         else:
-            line = ndimage.binary_dilation(skeleton(ndimage.zoom(ink, 3, order=1) > 0.5))
+            raise ValueError(f'thin_pen is "eroded" or "skeleton", not {thin_pen!r}')
         ink = line.astype(np.float32)
     return np.clip(ink, 0.0, 1.0)
 

@@ -398,9 +398,11 @@ def digit_groups(
         for box, indices in _grouped(pieces, tallest)
         if not _edge_line(box, int(areas[indices].sum()), labels.shape)
     ]
-    inside_groups = [g for g in groups if not _touches_border(g[0], labels.shape)]
+    at_border = [_touches_border(box, labels.shape) for box, _ in groups]
+    inside_groups = [g for g, border in zip(groups, at_border, strict=True) if not border]
     if inside_groups:
-        inside_groups += _beside_border(groups, dict(pieces), tallest, labels.shape)
+        border_groups = [g for g, border in zip(groups, at_border, strict=True) if border]
+        inside_groups += _beside_border(border_groups, dict(pieces), tallest, labels.shape)
     # Writing lies inside the frame; what touches its border beside it is a finger, a shadow,
     # the table or the paper's edge. A photo cropped tight to the digit has nothing inside,
     # and then what touches the border is read if it is digit-sized.
@@ -494,17 +496,19 @@ def _shortest_digit(tallest: int, shape: tuple[int, ...]) -> float:
 
 
 def _beside_border(
-    groups: list[tuple[Box, list[int]]], boxes: dict[int, Box], tallest: int, shape: tuple[int, ...]
+    border_groups: list[tuple[Box, list[int]]],
+    boxes: dict[int, Box],
+    tallest: int,
+    shape: tuple[int, ...],
 ) -> list[tuple[Box, list[int]]]:
-    """The groups that the pieces inside the frame form, in groups that touch its border.
+    """The groups that the pieces inside the frame form, in `border_groups` (groups that
+    touch its border).
 
     A digit written close to something that runs to the border (a finger, the table beside
     the page, a 1 drawn across the paper's edge) is joined to it and would go with it.
     """
     found = []
-    for box, indices in groups:
-        if not _touches_border(box, shape):
-            continue
+    for _, indices in border_groups:
         inside = [(i, boxes[i]) for i in indices if not _touches_border(boxes[i], shape)]
         if inside and len(inside) < len(indices):
             found += _grouped(inside, tallest)

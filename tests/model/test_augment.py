@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from model.augment import (
     crossed_seven,
@@ -100,3 +101,10 @@ def test_a_thin_pen_follows_the_stroke_however_it_is_made() -> None:
             assert ink.max() == 1.0
             # Thinner than the stroke was (3 px, 9 px at three times the resolution).
             assert 2.0 <= stroke_width(ink) < 9.0
+
+
+def test_an_unknown_thin_pen_is_refused() -> None:
+    one = np.pad(_upright_one(), 8)
+    with pytest.raises(ValueError, match="skelton"):
+        for seed in range(40):  # some of them draw a thin pen's line
+            varied_glyph(one, np.random.default_rng(seed), "skelton")
