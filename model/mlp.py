@@ -80,9 +80,7 @@ def fitted_mlp(
                     second_moment[i] = BETA_2 * second_moment[i] + (1 - BETA_2) * grad * grad
                     params[i] -= rate * first_moment[i] / (np.sqrt(second_moment[i]) + EPSILON)
             loss_curve.append(epoch_loss / len(x))
-    return _as_mlp_classifier(
-        weights, biases, classes, x, hidden_layer_sizes, alpha, seed, loss_curve
-    )
+    return _as_mlp_classifier(weights, biases, classes, x, alpha, seed, loss_curve)
 
 
 def _gradients(
@@ -119,12 +117,12 @@ def _as_mlp_classifier(
     biases: list[np.ndarray],
     classes: np.ndarray,
     x: np.ndarray,
-    hidden_layer_sizes: tuple[int, ...],
     alpha: float,
     seed: int,
     loss_curve: list[float],
 ) -> MLPClassifier:
     """An `MLPClassifier` whose weights are these, fitted as far as scikit-learn can tell."""
+    hidden_layer_sizes = tuple(w.shape[1] for w in weights[:-1])
     estimator = MLPClassifier(
         hidden_layer_sizes=hidden_layer_sizes, alpha=alpha, random_state=seed, max_iter=1
     )
