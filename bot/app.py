@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from telegram import BotCommand, Update
+from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -21,14 +22,16 @@ from telegram.ext import (
 
 from bot import handlers, texts
 from bot.access import AllowList
+from bot.exits import EXIT_CONFIG, EXIT_SETTINGS
 from bot.feedback import handlers as corrections
 from bot.feedback.database import DatabaseUnavailable
 from bot.heartbeat import Heartbeat
 from bot.limits import SendLimiter, UserRateLimit
-from bot.logs import configure_logging
+from bot.logs import configure_logging, redact
 from bot.retry import RetryingRequest
 from bot.services import Services
 from bot.settings import Settings, SettingsError
+from bot.startup import TokenRejected, run_until_reached, token_rejected_message
 from bot.workers import Workers
 from model.errors import ModelError
 
@@ -135,42 +138,112 @@ def webhook_options(settings: Settings) -> dict[str, Any]:
 
 
 def serve() -> int:
-    """Run the bot until stopped, in polling or webhook mode as configured."""
+    """Run the bot until stopped, in polling or webhook mode as configured; return the exit code.
+
+    Every failure a user can cause ends in one line on stderr that names what to fix, never a
+    traceback and never the token or the webhook secret (the codes: bot/exits.py).
+    """
     try:
         settings = Settings.from_env()
     except SettingsError as exc:
-        print(f"digitbot: configuration error: {exc}", file=sys.stderr)
-        return 2
-    database_password = urlsplit(settings.database_url or "").password
-    configure_logging(
-        settings.log_level, secrets=(settings.token, settings.webhook_secret, database_password)
+        return _fail(f"configuration error: {exc}", EXIT_SETTINGS)
+    secrets = (
+        settings.token,
+        settings.webhook_secret,
+        urlsplit(settings.database_url or "").password,
     )
+    configure_logging(settings.log_level, secrets=secrets)
+    if settings.heartbeat_file is not None:
+        # A heartbeat left by an earlier run must not vouch for this one while it waits.
+        settings.heartbeat_file.unlink(missing_ok=True)
+    application = build_application(settings)
+    # run_polling and run_webhook go on with this loop (and close it at the end).
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        reached = run_until_reached(
+            loop,
+            application.bot,
+            settings.api_url,
+            settings.startup_retry_seconds,
+            settings.startup_retry_max_seconds,
+        )
+    except TokenRejected as exc:
+        return _fail(str(exc), EXIT_CONFIG, loop)
+    except TelegramError as exc:
+        return _fail(f"the Bot API refused to start the bot: {redact(str(exc), secrets)}", 1, loop)
+    if not reached:
+        loop.close()
+        return 0
+    try:
+        _prepare(application, settings)
+    except StartError as exc:
+        loop.run_until_complete(application.bot.shutdown())
+        return _fail(str(exc), EXIT_SETTINGS, loop)
+    return _run(application, settings, secrets)
+
+
+class StartError(Exception):
+    """A part the bot needs (model, database, worker processes) cannot be started."""
+
+
+def _fail(message: str, code: int, loop: asyncio.AbstractEventLoop | None = None) -> int:
+    print(f"digitbot: {message}", file=sys.stderr)
+    if loop is not None:
+        loop.close()
+    return code
+
+
+def _prepare(application: Application, settings: Settings) -> None:
+    """Load the model, open the database and start the workers, into the application's bot_data."""
     try:
         services = Services.create(settings.model_path, settings.model_sha256)
     except ModelError as exc:
-        print(f"digitbot: model error: {exc}", file=sys.stderr)
-        return 2
+        raise StartError(f"model error: {exc}") from exc
     try:
-        feedback = corrections.open_store(settings)
+        application.bot_data["feedback"] = corrections.open_store(settings)
     except DatabaseUnavailable as exc:
-        print(f"digitbot: database error: {exc}", file=sys.stderr)
-        return 2
+        raise StartError(f"database error: {exc}") from exc
     if settings.recognition_processes:
         try:
             services.workers = Workers(
                 settings.recognition_processes, settings.model_path, settings.model_sha256
             )
         except BrokenProcessPool as exc:
-            print(f"digitbot: could not start the worker processes: {exc}", file=sys.stderr)
-            return 2
-    application = build_application(settings, services)
-    application.bot_data["feedback"] = feedback
-    if settings.mode == "webhook":
-        logger.info(
-            "serving in webhook mode on %s:%d", settings.webhook_listen, settings.webhook_port
+            raise StartError(f"could not start the worker processes: {exc}") from exc
+    application.bot_data["services"] = services
+
+
+def _run(application: Application, settings: Settings, secrets: tuple[str | None, ...]) -> int:
+    """Serve until stopped; a Bot API refusal while starting ends in one line, not a traceback."""
+    try:
+        if settings.mode == "webhook":
+            logger.info(
+                "serving in webhook mode on %s:%d", settings.webhook_listen, settings.webhook_port
+            )
+            application.run_webhook(**webhook_options(settings))
+        else:
+            logger.info("serving in polling mode against %s", settings.api_url)
+            application.run_polling(allowed_updates=ALLOWED_UPDATES)
+    except InvalidToken:
+        return _fail(token_rejected_message(settings.token, settings.api_url), EXIT_CONFIG)
+    except NetworkError as exc:
+        # Between getMe and the first getUpdates or setWebhook the network went away again.
+        return _fail(f"lost the Bot API while starting: {redact(str(exc), secrets)}", 1)
+    except TelegramError as exc:
+        if settings.mode != "webhook":
+            return _fail(f"the Bot API refused to start polling: {redact(str(exc), secrets)}", 1)
+        return _fail(
+            f"the Bot API refused the webhook ({redact(str(exc), secrets)}): check WEBHOOK_URL",
+            EXIT_CONFIG,
         )
-        application.run_webhook(**webhook_options(settings))
-    else:
-        logger.info("serving in polling mode against %s", settings.api_url)
-        application.run_polling(allowed_updates=ALLOWED_UPDATES)
+    except OSError as exc:
+        if settings.mode != "webhook":
+            raise
+        # The webhook's port is taken, or the address cannot be listened on.
+        return _fail(
+            f"cannot listen on {settings.webhook_listen}:{settings.webhook_port} "
+            f"({exc.strerror or exc}): check WEBHOOK_LISTEN and WEBHOOK_PORT",
+            EXIT_SETTINGS,
+        )
     return 0

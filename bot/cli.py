@@ -5,14 +5,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import signal
 import sys
 import time
 from collections.abc import Sequence
+from importlib import metadata
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
+from bot.exits import EXIT_CONFIG, EXIT_SETTINGS
+from bot.settings import DEFAULT_HEARTBEAT_FILE, Settings, SettingsError
 from model.errors import DigitbotError
 
 if TYPE_CHECKING:
@@ -26,13 +30,11 @@ def _model_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--model",
         type=Path,
-        default=os.environ.get("MODEL_PATH") or None,
-        help="model file to use instead of the shipped one (default: $MODEL_PATH)",
+        help="model file to use instead of the shipped one (default: MODEL_PATH)",
     )
     parser.add_argument(
         "--sha256",
-        default=os.environ.get("MODEL_SHA256") or None,
-        help="expected sha256 of --model, as `digitbot train` printed it (default: $MODEL_SHA256)",
+        help="expected sha256 of --model, as `digitbot train` printed it (default: MODEL_SHA256)",
     )
 
 
@@ -41,9 +43,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="digitbot",
         description="Read handwritten digits from photos, on Telegram or in the terminal. "
-        "Without a subcommand: serve the bot if TELEGRAM_BOT_TOKEN is set, "
-        "otherwise run an offline demo.",
+        "Without a subcommand: serve the bot if TELEGRAM_BOT_TOKEN is set (in the environment "
+        "or in .env), otherwise run an offline demo. Settings: see .env.example.",
+        epilog=f"exit codes: 0 done, 1 failed, {EXIT_SETTINGS} bad settings or input, "
+        f"{EXIT_CONFIG} Telegram rejected the bot token or the webhook",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("serve", help="run the Telegram bot (settings from the environment/.env)")
     commands.add_parser("demo", help="read the bundled example photos and show the accuracy")
@@ -59,7 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     predict = commands.add_parser("predict", help="read the digits in image files")
-    predict.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
+    predict.add_argument(
+        "images", nargs="+", type=Path, metavar="IMAGE", help="image files; - reads standard input"
+    )
     predict.add_argument("--json", action="store_true", help="one JSON object per file per line")
     _model_args(predict)
 
@@ -98,19 +105,77 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit code."""
     args = build_parser().parse_args(argv)
-    command = args.command or ("serve" if os.environ.get("TELEGRAM_BOT_TOKEN") else "demo")
+    command = args.command or _default_command()
     try:
         code = _run(command, args)
         sys.stdout.flush()  # so that a reader gone away shows here, not at exit
         return code
-    except DigitbotError as exc:
+    except (DigitbotError, SettingsError) as exc:
         print(f"digitbot: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_SETTINGS
     except BrokenPipeError:
         # The reader went away (`digitbot predict *.jpg | head`): stop quietly, as Unix tools
         # do. Python flushes stdout again at exit; devnull takes what is left.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+
+
+def _version() -> str:
+    try:
+        return metadata.version("digitbot")
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "(not installed)"
+
+
+def _settings() -> Settings:
+    """The settings from the environment and .env, for commands that need no token."""
+    try:
+        return Settings.from_env(need_token=False)
+    except SettingsError as exc:
+        raise SettingsError(f"configuration error: {exc}") from None
+
+
+def _default_command() -> str:
+    """Serve when a token is set (in the environment or .env), else the offline demo."""
+    try:
+        settings = Settings.from_env(need_token=False)
+    except SettingsError:
+        return "serve"  # which names the bad setting
+    return "serve" if settings.token else "demo"
+
+
+def _model_choice(args: argparse.Namespace) -> tuple[Path | None, str | None]:
+    """--model and --sha256, else MODEL_PATH and MODEL_SHA256 from the settings."""
+    settings = _settings()
+    return args.model or settings.model_path, args.sha256 or settings.model_sha256
+
+
+def missing_requirements(extra: str) -> list[str]:
+    """The packages of an extra of digitbot's that are not installed (none if unknown)."""
+    try:
+        requirements = metadata.requires("digitbot") or []
+    except metadata.PackageNotFoundError:
+        return []
+    missing = []
+    for line in requirements:
+        # Lines like 'mlxtend>=0.23; extra == "train"'.
+        name = re.match(r"[A-Za-z0-9_.-]+", line)
+        if name is None or not re.search(rf"extra\s*==\s*['\"]{extra}['\"]", line):
+            continue
+        try:
+            metadata.version(name[0])
+        except metadata.PackageNotFoundError:
+            missing.append(name[0])
+    return missing
+
+
+def _need_training_extra() -> None:
+    missing = missing_requirements("train")
+    if missing:
+        raise DigitbotError(
+            f"training needs the [train] extra ({', '.join(missing)} is missing): "
+            "pip install 'digitbot[train]' (in a source checkout: pip install -e '.[train]')"
+        )
 
 
 def _run(command: str, args: argparse.Namespace) -> int:
@@ -128,19 +193,23 @@ def _run(command: str, args: argparse.Namespace) -> int:
     if command == "healthcheck":
         return _healthcheck(args.max_age)
     if command == "predict":
-        return _predict(args.images, args.json, args.model, args.sha256)
+        return _predict(args.images, args.json, *_model_choice(args))
     if command == "evaluate":
-        return _evaluate(args.json, args.model, args.sha256)
+        return _evaluate(args.json, *_model_choice(args))
     if command == "train" and args.with_feedback:
         from bot.feedback.commands import train_with_feedback
 
-        return train_with_feedback(args.database, args.out, args.seed, args.folds, args.ship)
+        _need_training_extra()
+        return train_with_feedback(
+            _settings(), args.database, args.out, args.seed, args.folds, args.ship
+        )
     if command == "train":
+        _need_training_extra()
         return _train(args.out, args.seed, args.ship)
     if command == "export-feedback":
         from bot.feedback.commands import export_feedback
 
-        return export_feedback(args.database, args.out)
+        return export_feedback(_settings(), args.database, args.out)
     raise AssertionError(command)
 
 
@@ -150,10 +219,8 @@ def _exit_while_starting(signum: int, frame: FrameType | None) -> None:
 
 def _healthcheck(max_age: float | None) -> int:
     """Judge the heartbeat file the serving bot refreshes; say why in one line."""
-    from bot.settings import DEFAULT_HEARTBEAT_FILE, Settings, SettingsError
-
     try:
-        settings = Settings.from_env()
+        settings = Settings.from_env(need_token=False)
     except SettingsError as exc:
         print(f"unhealthy: configuration error: {exc}")
         return 1
@@ -190,7 +257,8 @@ def _predict(images: list[Path], as_json: bool, model: Path | None, sha256: str 
     failed = 0
     for path in images:
         try:
-            reading = recognizer.read(path.read_bytes())
+            data = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
+            reading = recognizer.read(data)
         except (OSError, DigitbotError) as exc:
             failed += 1
             message = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)

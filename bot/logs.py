@@ -13,6 +13,11 @@ REDACTED = "<redacted>"
 NOISY_LOGGERS = ("httpx", "httpcore")
 
 
+def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
+    """Return `text` with every bot token and each of `secrets` replaced."""
+    return TokenRedactingFilter(secrets).redact(text)
+
+
 class TokenRedactingFilter(logging.Filter):
     """Replace bot tokens and the given secrets in a record's message, traceback and stack.
 

@@ -57,10 +57,15 @@ class Settings:
     heartbeat_file: Path | None = None
     heartbeat_interval: int = 15
     # Abuse and faults (see docs/behaviour.md): 0 turns a limit off; empty allows everyone.
-    rate_limit_per_minute: int = 20
+    rate_limit_per_minute: int = 20  # photos and image files: the expensive work
+    command_rate_limit_per_minute: int = 60  # commands, texts and button taps
     allowed_user_ids: frozenset[int] = frozenset()
     send_rate_per_second: int = 30
     api_retry_seconds: float = 60.0
+    # Start-up while the Bot API cannot be reached: the first pause between tries, doubling up
+    # to the longest (bot/startup.py).
+    startup_retry_seconds: float = 1.0
+    startup_retry_max_seconds: float = 60.0
     download_timeout: float = 30.0
     # Corrections (bot/feedback): PostgreSQL at database_url, else SQLite in data_dir; both None
     # switch them off, as when an Application is built in code. from_env always sets data_dir.
@@ -83,25 +88,32 @@ class Settings:
 
     @classmethod
     def from_env(
-        cls, environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")
+        cls,
+        environ: Mapping[str, str] | None = None,
+        env_file: Path | None = Path(".env"),
+        need_token: bool = True,
     ) -> Settings:
-        """Build settings from `environ` (default: os.environ) over the values in `env_file`."""
+        """Build settings from `environ` (default: os.environ) over the values in `env_file`.
+
+        This is the only place the environment is read. Commands that do not talk to Telegram
+        pass `need_token=False`: without a token, `token` is then "".
+        """
         values = dict(read_env_file(env_file)) if env_file is not None else {}
         values.update(os.environ if environ is None else environ)
-        return cls._from_values(values)
+        return cls._from_values(values, need_token)
 
     @classmethod
-    def _from_values(cls, values: Mapping[str, str]) -> Settings:
+    def _from_values(cls, values: Mapping[str, str], need_token: bool = True) -> Settings:
         def get(name: str) -> str | None:
             value = values.get(name, "").strip()
             return value or None
 
         token = get("TELEGRAM_BOT_TOKEN")
-        if token is None:
+        if token is None and need_token:
             raise SettingsError(
                 "TELEGRAM_BOT_TOKEN is not set: get a token from @BotFather and put it in .env"
             )
-        if not TOKEN_SHAPE.match(token):
+        if token is not None and not TOKEN_SHAPE.match(token):
             raise SettingsError(
                 "TELEGRAM_BOT_TOKEN does not look like a bot token (digits, a colon, then letters)"
             )
@@ -139,7 +151,7 @@ class Settings:
         if model_path and not model_sha256:
             raise SettingsError("MODEL_PATH is set but MODEL_SHA256 is not: give the model's hash")
         return cls(
-            token=token,
+            token=token or "",
             api_url=api_url,
             mode=mode,
             webhook_url=webhook_url,
@@ -168,6 +180,13 @@ class Settings:
                 0,
                 10_000,
             ),
+            command_rate_limit_per_minute=_int(
+                get("COMMAND_RATE_LIMIT_PER_MINUTE"),
+                "COMMAND_RATE_LIMIT_PER_MINUTE",
+                cls.command_rate_limit_per_minute,
+                0,
+                10_000,
+            ),
             allowed_user_ids=_user_ids(get("ALLOWED_USER_IDS"), "ALLOWED_USER_IDS"),
             send_rate_per_second=_int(
                 get("SEND_RATE_PER_SECOND"),
@@ -178,6 +197,14 @@ class Settings:
             ),
             api_retry_seconds=_int(
                 get("API_RETRY_SECONDS"), "API_RETRY_SECONDS", int(cls.api_retry_seconds), 0, 600
+            ),
+            startup_retry_seconds=_seconds(
+                get("STARTUP_RETRY_SECONDS"), "STARTUP_RETRY_SECONDS", cls.startup_retry_seconds
+            ),
+            startup_retry_max_seconds=_seconds(
+                get("STARTUP_RETRY_MAX_SECONDS"),
+                "STARTUP_RETRY_MAX_SECONDS",
+                cls.startup_retry_max_seconds,
             ),
             download_timeout=_int(
                 get("DOWNLOAD_TIMEOUT"), "DOWNLOAD_TIMEOUT", int(cls.download_timeout), 1, 600
@@ -204,6 +231,20 @@ def _int(raw: str | None, name: str, default: int, low: int, high: int) -> int:
         raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
     if not low <= value <= high:
         raise SettingsError(f"{name} must be between {low} and {high}, not {value}")
+    return value
+
+
+def _seconds(
+    raw: str | None, name: str, default: float, low: float = 0.01, high: float = 600
+) -> float:
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number of seconds, not {raw!r}") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must be between {low:g} and {high:g} seconds, not {raw}")
     return value
 
 

@@ -53,10 +53,10 @@ def load_stored_model(path: Path | None = None, sha256: str | None = None) -> St
     """Load a model whose file hash matches; the shipped one when no path is given."""
     if path is None:
         path, sha256 = SHIPPED_MODEL_PATH, SHIPPED_MODEL_SHA256
+    if not path.is_file():
+        raise ModelError(f"model file {path} not found")
     if not sha256:
         raise ModelError(f"no sha256 given for {path}: set MODEL_SHA256 to the value train printed")
-    if not path.is_file():
-        raise ModelError(f"model file {path} does not exist")
     actual = file_sha256(path)
     if actual != sha256.lower():
         raise ModelError(f"model file {path} has sha256 {actual}, expected {sha256}: refusing it")
@@ -69,8 +69,18 @@ def load_stored_model(path: Path | None = None, sha256: str | None = None) -> St
                 f"model file {path} was made with scikit-learn {exc.original_sklearn_version}, "
                 f"this is {sklearn.__version__}: retrain it with `digitbot train`"
             ) from exc
+        except Exception as exc:
+            # The hash matched, so this is the file meant, but not a joblib file at all (or
+            # one for another Python): unpickling fails in many ways.
+            raise ModelError(
+                f"model file {path} is not a model `digitbot train` wrote "
+                f"({type(exc).__name__}); check MODEL_PATH or --model"
+            ) from exc
     if not isinstance(payload, dict) or "estimator" not in payload:
-        raise ModelError(f"model file {path} does not hold a digitbot model")
+        raise ModelError(
+            f"model file {path} is not a model `digitbot train` wrote "
+            f"(it holds a {type(payload).__name__}); check MODEL_PATH or --model"
+        )
     return StoredModel(
         estimator=payload["estimator"],
         metadata=dict(payload.get("metadata", {})),

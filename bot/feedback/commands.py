@@ -13,19 +13,15 @@ from sqlalchemy.engine import URL
 
 from bot.feedback.database import DatabaseUnavailable, database_url, describe
 from bot.feedback.store import FeedbackStore, LabelledSamples
-from bot.settings import DEFAULT_DATA_DIR, read_env_file
+from bot.settings import DEFAULT_DATA_DIR, Settings
 
 # Fewer confirmed digits than this teach nothing and cannot be cross-validated.
 MIN_SAMPLES = 10
 
 
-def configured_database(database: str | None) -> URL:
-    """--database, else DATABASE_URL, else the SQLite file in DATA_DIR (environment over .env)."""
-    values = read_env_file(Path(".env")) | dict(os.environ)
-    url = database_url(
-        database or values.get("DATABASE_URL") or None,
-        Path(values.get("DATA_DIR") or DEFAULT_DATA_DIR),
-    )
+def configured_database(settings: Settings, database: str | None) -> URL:
+    """--database, else DATABASE_URL, else the SQLite file in DATA_DIR (as the bot has them)."""
+    url = database_url(database or settings.database_url, settings.data_dir or DEFAULT_DATA_DIR)
     if url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file():
         # Opening it would create an empty one, which hides a wrong DATA_DIR.
         raise DatabaseUnavailable(
@@ -35,9 +31,9 @@ def configured_database(database: str | None) -> URL:
     return url
 
 
-def confirmed_digits(database: str | None) -> LabelledSamples:
+def confirmed_digits(settings: Settings, database: str | None) -> LabelledSamples:
     """Every confirmed digit in the configured database."""
-    url = configured_database(database)
+    url = configured_database(settings, database)
     store = FeedbackStore.open(url)
     try:
         return store.labelled_samples()
@@ -52,9 +48,9 @@ def write_csv(samples: LabelledSamples, out: TextIO) -> None:
         writer.writerow([*(int(v) for v in grid), int(label)])
 
 
-def export_feedback(database: str | None, out: Path | None) -> int:
+def export_feedback(settings: Settings, database: str | None, out: Path | None) -> int:
     """Write the confirmed digits as CSV to `out` (standard output if None)."""
-    samples = confirmed_digits(database)
+    samples = confirmed_digits(settings, database)
     if out is None:
         try:
             write_csv(samples, sys.stdout)
@@ -69,7 +65,9 @@ def export_feedback(database: str | None, out: Path | None) -> int:
     return 0
 
 
-def train_with_feedback(database: str | None, out: Path, seed: int, folds: int, ship: bool) -> int:
+def train_with_feedback(
+    settings: Settings, database: str | None, out: Path, seed: int, folds: int, ship: bool
+) -> int:
     """Retrain with the confirmed digits, report the accuracies, and write the model file."""
     from model import feedback_training
     from model.evaluate import evaluate
@@ -83,8 +81,8 @@ def train_with_feedback(database: str | None, out: Path, seed: int, folds: int, 
             file=sys.stderr,
         )
         return 2
-    url = configured_database(database)
-    samples = confirmed_digits(database)
+    url = configured_database(settings, database)
+    samples = confirmed_digits(settings, database)
     if len(samples.labels) < MIN_SAMPLES:
         print(
             f"digitbot: {describe(url)} holds {len(samples.labels)} confirmed digits; "
@@ -92,10 +90,7 @@ def train_with_feedback(database: str | None, out: Path, seed: int, folds: int, 
             file=sys.stderr,
         )
         return 2
-    model_path = os.environ.get("MODEL_PATH") or None
-    current = load_stored_model(
-        Path(model_path) if model_path else None, os.environ.get("MODEL_SHA256") or None
-    )
+    current = load_stored_model(settings.model_path, settings.model_sha256)
     current_heldout = evaluate(current.estimator).accuracy
     as_answered = float(np.mean(samples.predicted == samples.labels))
     print(

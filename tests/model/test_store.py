@@ -14,7 +14,14 @@ from sklearn.neural_network import MLPClassifier
 
 from model.errors import ModelError
 from model.evaluate import evaluate
-from model.store import SHIPPED_MODEL_PATH, StoredModel, load_model, load_stored_model, save_model
+from model.store import (
+    SHIPPED_MODEL_PATH,
+    StoredModel,
+    file_sha256,
+    load_model,
+    load_stored_model,
+    save_model,
+)
 from model.train import TRAINING_STATE, for_prediction
 
 
@@ -41,9 +48,20 @@ def test_altered_file_is_refused(tmp_path: Path, small_model: StoredModel) -> No
         load_model(path, digest)
 
 
-def test_missing_file_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(ModelError, match="does not exist"):
-        load_model(tmp_path / "nope.joblib", "0" * 64)
+@pytest.mark.parametrize("sha256", ["0" * 64, None])
+def test_missing_file_is_refused(tmp_path: Path, sha256: str | None) -> None:
+    with pytest.raises(ModelError, match="nope.joblib not found"):
+        load_model(tmp_path / "nope.joblib", sha256)
+
+
+@pytest.mark.parametrize("content", [b"not a model at all", b"\x80\x04K\x01."])
+def test_a_file_that_is_no_model_is_refused_even_with_its_hash(
+    tmp_path: Path, content: bytes
+) -> None:
+    path = tmp_path / "photo.jpg"
+    path.write_bytes(content)  # garbage, and a valid pickle of the number 1
+    with pytest.raises(ModelError, match="is not a model"):
+        load_model(path, file_sha256(path))
 
 
 def test_custom_path_needs_a_hash(tmp_path: Path, small_model: StoredModel) -> None:
