@@ -9,7 +9,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 from urllib.parse import urlsplit
 
-from telegram import BotCommand, Update
+from telegram import Bot, BotCommand, Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     Application,
@@ -65,12 +65,25 @@ async def post_init(application: Application) -> None:
         )
     if "feedback" not in application.bot_data:
         application.bot_data["feedback"] = await asyncio.to_thread(corrections.open_store, settings)
-    await application.bot.set_my_commands([BotCommand(name, text) for name, text in texts.COMMANDS])
+    await introduce(application.bot)
     if settings.heartbeat_file is not None:
         heartbeat = Heartbeat(application, settings.heartbeat_file, settings.heartbeat_interval)
         heartbeat.start()
         application.bot_data["heartbeat"] = heartbeat
     logger.info("bot @%s is ready", application.bot.username)
+
+
+async def introduce(bot: Bot) -> None:
+    """Publish the command menu and the descriptions users see before pressing Start.
+
+    They change nothing about how the bot works, so a failure is logged, not fatal.
+    """
+    try:
+        await bot.set_my_commands([BotCommand(name, text) for name, text in texts.COMMANDS])
+        await bot.set_my_description(texts.DESCRIPTION)
+        await bot.set_my_short_description(texts.SHORT_DESCRIPTION)
+    except TelegramError as exc:
+        logger.warning("could not publish the command menu and descriptions: %s", exc)
 
 
 async def post_shutdown(application: Application) -> None:
@@ -114,6 +127,7 @@ def build_application(settings: Settings, services: Services | None = None) -> A
     application.add_handler(CommandHandler("accuracy", handlers.accuracy))
     application.add_handler(CommandHandler("stats", corrections.stats))
     application.add_handler(CommandHandler("forget", corrections.forget))
+    application.add_handler(CommandHandler("privacy", handlers.privacy))
     # Every button press is answered, a forged one too.
     application.add_handler(CallbackQueryHandler(corrections.tap))
     application.add_handler(MessageHandler(NEW_MESSAGES & filters.PHOTO, handlers.photo))

@@ -75,6 +75,16 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         await update.effective_message.reply_text(texts.HELP)
 
 
+async def privacy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Say what the bot keeps about the user, as it is configured."""
+    if update.effective_message:
+        settings = _settings(context)
+        keeps = context.bot_data.get("feedback") is not None
+        await update.effective_message.reply_text(
+            texts.privacy_text(keeps, keeps and settings.keep_crops)
+        )
+
+
 async def sample(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Send labelled dataset images: a random handful, or only the digit asked for."""
     message = update.effective_message

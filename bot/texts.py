@@ -18,7 +18,7 @@ START = (
     "Write a digit or a number on paper, take a photo and send it to me. "
     "I reply with what I read, how sure I am, and the 8x8 grid I actually looked at.\n\n"
     "Try it: write 2025 with a dark pen on white paper and send me a photo.\n"
-    "/help shows everything I can do."
+    "/help shows everything I can do. I keep no photos; /privacy says what I do keep."
 )
 
 HELP = (
@@ -31,7 +31,28 @@ HELP = (
     "/accuracy – how well I do on 797 test images\n"
     "/stats – how often I was right, by your ✅ and corrections\n"
     "/forget – delete every correction you gave me\n"
+    "/privacy – what I keep about you, and for how long\n"
     "/help – this message"
+)
+
+PRIVACY = (
+    "What I keep about you:\n\n"
+    "• Your photos: nothing. I read each photo in memory and forget it.\n"
+    "• Each answer with ✅ and digit buttons under it: your numeric Telegram id and the 8x8 grids "
+    "I read, so that the buttons work. Kept for 7 days, then deleted.\n"
+    "• When you tap ✅ or a digit: your numeric id, the 8x8 grid and the digit you confirmed. "
+    "Kept until you send /forget. The bot's owner may use these digits to retrain me.\n"
+    "{crops}"
+    "Nothing else: not your name, username, phone number or messages.\n\n"
+    "/forget deletes all of it at once."
+)
+PRIVACY_CROPS = (
+    "• On this bot the owner also keeps the part of your photo around each digit you confirm, "
+    "until /forget.\n"
+)
+PRIVACY_NOTHING_KEPT = (
+    "What I keep about you: nothing. I read each photo in memory and forget it, and this bot "
+    "keeps no corrections."
 )
 
 COMMANDS = [
@@ -41,7 +62,15 @@ COMMANDS = [
     ("accuracy", "Accuracy on the 797 held-out test images"),
     ("stats", "How often I was right, from your corrections"),
     ("forget", "Delete everything I keep about you"),
+    ("privacy", "What I keep about you, and for how long"),
 ]
+# What users see before pressing Start: the description (in the empty chat, up to 512
+# characters) and the short one (on the bot's profile and in shared links, up to 120).
+DESCRIPTION = (
+    "I read handwritten digits. Send me a photo of a digit or a number written on paper, and I "
+    "reply with what I read, how sure I am, and the 8x8 grid I looked at. No photo is kept."
+)
+SHORT_DESCRIPTION = "Reads handwritten digits and numbers from your photos."
 
 SAMPLE_USAGE = (
     "Usage: /sample [digit] [count]\n"
@@ -75,10 +104,12 @@ DOWNLOAD_FAILED = "I couldn't download that file from Telegram. Please try sendi
 ERROR = "Sorry, something went wrong on my side. Please try again in a moment."
 NOT_ALLOWED = "Sorry, this is a private bot: it only answers the people its owner has allowed. 🔒"
 RATE_LIMITED = (
-    "Slow down a little, please: I answer up to {limit} messages a minute from each person. "
-    "I'm skipping this one and anything else you send in the next {seconds} s – "
+    "Slow down a little, please: I read up to {limit} {what} a minute from each person. "
+    "I'm skipping this one and the others you send in the next {seconds} s; "
     "send them again after that. ⏳"
 )
+LIMITED_IMAGES = "photos"
+LIMITED_OTHERS = "commands and button taps"
 
 # A caption holds at most 1,024 characters, and a photo may be at most 10,000 px wide plus high:
 # an answer details (and pictures) this many digits and only counts the rest.
@@ -87,9 +118,26 @@ SHOWN_DIGITS = 10
 SHOWN_TEXT_DIGITS = 200
 
 
-def rate_limited(limit: int, seconds: int) -> str:
-    """The one notice to a user who sends more than `limit` messages a minute."""
-    return RATE_LIMITED.format(limit=limit, seconds=seconds)
+def rate_limited(limit: int, seconds: int, images: bool = True) -> str:
+    """The one notice to a user who sends more than `limit` photos (or other messages) a minute."""
+    what = LIMITED_IMAGES if images else LIMITED_OTHERS
+    return RATE_LIMITED.format(limit=limit, what=what, seconds=seconds)
+
+
+def privacy_text(keeps_corrections: bool, keeps_crops: bool) -> str:
+    """/privacy: what the bot keeps about a user, as this bot is configured."""
+    if not keeps_corrections:
+        return PRIVACY_NOTHING_KEPT
+    return PRIVACY.format(crops=PRIVACY_CROPS if keeps_crops else "")
+
+
+def with_article(number: int) -> str:
+    """The number with its article as it is said: "a 7", "an 8", "an 11", "a 110", "an 18000"."""
+    said = str(number)
+    # Said first is the leading group of up to three digits: "eleven thousand", "eighty".
+    leading = said[: (len(said) - 1) % 3 + 1]
+    vowel = said.startswith("8") or leading in ("11", "18")
+    return f"{'an' if vowel else 'a'} {said}"
 
 
 def file_too_large(size: int, limit: int) -> str:
@@ -105,8 +153,8 @@ def reading_caption(reading: Reading) -> str:
         d = digits[0]
         if d.unsure:
             return (
-                f"I'm not sure – it might be a {d.digit} ({d.confidence:.0%}), "
-                f"or a {d.runner_up} ({d.runner_up_confidence:.0%}).\n"
+                f"I'm not sure – it might be {with_article(d.digit)} ({d.confidence:.0%}), "
+                f"or {with_article(d.runner_up)} ({d.runner_up_confidence:.0%}).\n"
                 "The picture shows the 8x8 grid I saw."
             )
         return (
@@ -126,6 +174,8 @@ def reading_caption(reading: Reading) -> str:
         lines.append(
             f"The picture shows the first {SHOWN_DIGITS} digits' 8x8 grids, left to right."
         )
+    elif len(reading.lines) > 1:
+        lines.append("The picture shows each digit's 8x8 grid, line by line.")
     else:
         lines.append("The picture shows each digit's 8x8 grid, left to right.")
     return "\n".join(lines)
@@ -133,17 +183,17 @@ def reading_caption(reading: Reading) -> str:
 
 def sample_caption(label: int) -> str:
     """Caption of one dataset sample."""
-    return f"This is a {label}"
+    return f"This is {with_article(label)}"
 
 
 def accuracy_text(result: Evaluation) -> str:
     """The held-out accuracy with per-digit figures."""
     lines = [
-        f"Accuracy on the {result.n} held-out test images of the digits dataset: "
-        f"{result.accuracy:.1%}",
-        "(never used for training; the original exercise's MLP gets 86–91% here)",
+        f"Accuracy on {result.n} test images from the digits dataset: {result.accuracy:.1%}",
+        "I never saw these images while learning, so they show how well I read new handwriting "
+        "of this kind. (The simple model this bot grew from gets 86–91% on them.)",
         "",
-        "digit: recall / precision",
+        "Per digit: how many of its images I read right / how often I was right when I said it",
     ]
     lines += [
         f"{digit}: {fig.recall:.0%} / {fig.precision:.0%}"
@@ -209,8 +259,9 @@ def recorded_toast(state: AnswerState, position: int | None, replaced: bool) -> 
     """The acknowledgement of a recorded label; `position` None for "✅ right"."""
     thanks = "Changed" if replaced else "Thanks! Recorded"
     if len(state.predicted) == 1:
-        label = state.labels[0]
-        return f"{thanks}: it's {'an' if label == 8 else 'a'} {label}."
+        # A single digit is recorded by this very tap, so its label is there.
+        label = state.labels[0] if state.labels[0] is not None else state.predicted[0]
+        return f"{thanks}: it's {with_article(label)}."
     if position is None:
         return f"{thanks}: {state.text}."
     return f"{thanks}: digit {position + 1} is {state.labels[position]}, so it's {state.text}."

@@ -298,6 +298,8 @@ class FakeBotAPI:
         self._messages: dict[tuple[int | str, int], dict[str, Any]] = {}
         self._chats: dict[int | str, dict[str, Any]] = {}
         self._commands: dict[str, list[dict[str, Any]]] = {}
+        # (field, language_code) -> text: "description" or "short_description".
+        self._descriptions: dict[tuple[str, str], str] = {}
         self._webhook: dict[str, Any] = {}
         self._faults: dict[str, list[_Fault]] = {}
         self._delays: dict[str, list[float]] = {}
@@ -322,6 +324,10 @@ class FakeBotAPI:
             ("setMyCommands", self._set_my_commands),
             ("getMyCommands", self._get_my_commands),
             ("deleteMyCommands", self._delete_my_commands),
+            ("setMyDescription", self._set_my_description),
+            ("getMyDescription", self._get_my_description),
+            ("setMyShortDescription", self._set_my_short_description),
+            ("getMyShortDescription", self._get_my_short_description),
             ("sendMessage", self._send_message),
             ("sendPhoto", self._send_photo),
             ("sendDocument", self._send_document),
@@ -1141,6 +1147,37 @@ class FakeBotAPI:
         key = _commands_key({"scope": scope, "language_code": language_code})
         with self._cond:
             return copy.deepcopy(self._commands.get(key, []))
+
+    def _describe(self, call: Call, field: str, limit: int) -> bool:
+        text = call.params.get(field) or ""
+        if not isinstance(text, str) or len(text) > limit:
+            raise BotAPIError(400, f"Bad Request: {field} is too long (at most {limit} characters)")
+        key = (field, str(call.params.get("language_code") or ""))
+        with self._cond:
+            if text:
+                self._descriptions[key] = text
+            else:
+                self._descriptions.pop(key, None)  # an empty text removes it, as in Telegram
+        return True
+
+    def _set_my_description(self, call: Call) -> bool:
+        return self._describe(call, "description", 512)
+
+    def _set_my_short_description(self, call: Call) -> bool:
+        return self._describe(call, "short_description", 120)
+
+    def _get_my_description(self, call: Call) -> dict[str, str]:
+        return {"description": self.description(str(call.params.get("language_code") or ""))}
+
+    def _get_my_short_description(self, call: Call) -> dict[str, str]:
+        language = str(call.params.get("language_code") or "")
+        return {"short_description": self.description(language, short=True)}
+
+    def description(self, language_code: str = "", short: bool = False) -> str:
+        """The bot's description (or short description) as last set, "" if none."""
+        field = "short_description" if short else "description"
+        with self._cond:
+            return self._descriptions.get((field, language_code), "")
 
     def _new_bot_message(self, call: Call, content: Mapping[str, Any]) -> dict[str, Any]:
         chat_id = call.params.get("chat_id")

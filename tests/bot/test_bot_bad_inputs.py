@@ -217,7 +217,9 @@ def check_reply(answer: Any, expected: str) -> None:
         assert answer.params["caption"].startswith(f"I read: {expected.removeprefix('read ')} (")
     elif expected.startswith("sample "):
         assert answer.method == "sendPhoto", answer.describe()
-        assert answer.params["caption"] == f"This is a {expected.removeprefix('sample ')}"
+        assert answer.params["caption"] == texts.sample_caption(
+            int(expected.removeprefix("sample "))
+        )
     else:
         assert answer.method == "sendMessage", answer.describe()
         assert answer.params["text"] == expected

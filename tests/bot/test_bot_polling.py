@@ -18,6 +18,8 @@ async def test_commands_menu_is_published(bot: BotHarness, fake_api: FakeBotAPI)
         {"command": name, "description": description} for name, description in texts.COMMANDS
     ]
     assert len(fake_api.calls_for("setMyCommands")) == 1
+    assert fake_api.description() == texts.DESCRIPTION
+    assert fake_api.description(short=True) == texts.SHORT_DESCRIPTION
 
 
 async def test_start_and_help(bot: BotHarness) -> None:
@@ -34,7 +36,7 @@ async def test_sample_sends_an_album_of_labelled_pngs(bot: BotHarness) -> None:
     assert len(media) == DEFAULT_SAMPLES
     for item in media:
         assert item["type"] == "photo"
-        assert re.fullmatch(r"This is a \d", item["caption"])
+        assert re.fullmatch(r"This is an 8|This is a [0-79]", item["caption"])
         width, height = png_size(answer.attachment(item["media"]))
         assert min(width, height) >= 200  # drawn large enough to see the 8x8 cells on a phone
 
