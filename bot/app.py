@@ -26,7 +26,7 @@ from bot.exits import EXIT_CONFIG, EXIT_SETTINGS
 from bot.feedback import handlers as corrections
 from bot.feedback.database import DatabaseUnavailable
 from bot.heartbeat import Heartbeat
-from bot.limits import SendLimiter, UserRateLimit
+from bot.limits import RateLimits, SendLimiter
 from bot.logs import configure_logging, redact
 from bot.retry import RetryingRequest
 from bot.services import Services
@@ -118,9 +118,8 @@ def build_application(settings: Settings, services: Services | None = None) -> A
         application.bot_data["services"] = services
     # Before every other handler: strangers (with an allow-list), then users over their limit.
     application.add_handler(TypeHandler(Update, AllowList(settings.allowed_user_ids).check), -2)
-    application.add_handler(
-        TypeHandler(Update, UserRateLimit(settings.rate_limit_per_minute).check), -1
-    )
+    limits = RateLimits(settings.rate_limit_per_minute, settings.command_rate_limit_per_minute)
+    application.add_handler(TypeHandler(Update, limits.check), -1)
     application.add_handler(CommandHandler("start", handlers.start))
     application.add_handler(CommandHandler("help", handlers.help_command))
     application.add_handler(CommandHandler("sample", handlers.sample))

@@ -5,10 +5,12 @@ minute in each group, and waits out a 429's `retry_after` before trying again. I
 private chats, where Telegram allows about one message a second (with short bursts); a 429 there
 would pause *every* chat, so SendLimiter adds that pace per private chat.
 
-Asking: UserRateLimit answers at most `per_minute` messages of each user in any 60 seconds.
-Beyond that the user gets one notice saying how long to wait, and the messages they send until
-then are skipped: the notice covers them (see docs/behaviour.md). It runs before the handlers and
-counts only messages some handler would answer, so group chatter the bot ignores costs nothing.
+Asking: RateLimits answers at most so many messages of each user in any 60 seconds, with two
+budgets: photos and files (the expensive work: a download and a reading) and, looser, everything
+else (commands, texts, button taps), so a new user exploring /help, /sample and /accuracy is not
+cut off. Beyond a budget the user gets one notice saying when to send again, and what they send
+of that kind until then is skipped: the notice covers it (see docs/behaviour.md). It runs before
+the handlers and counts only what some handler would answer, so group chatter costs nothing.
 """
 
 from __future__ import annotations
@@ -107,7 +109,7 @@ class _Budget:
 
 
 class UserRateLimit:
-    """Answer at most `per_minute` messages per user in any 60 s (0: no limit); see the module."""
+    """One budget: at most `per_minute` per user in any 60 s (0: no limit); see the module."""
 
     def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
         self.per_minute = per_minute
@@ -145,22 +147,50 @@ class UserRateLimit:
                 del self._users[user_id]
         self._prune_at = max(PRUNE_AT, 2 * len(self._users))
 
+
+class RateLimits:
+    """Photos and files against one per-user budget, everything else against another."""
+
+    def __init__(
+        self,
+        images_per_minute: int,
+        others_per_minute: int,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.images = UserRateLimit(images_per_minute, clock)
+        self.others = UserRateLimit(others_per_minute, clock)
+
     async def check(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Let the message through, or stop it (with the notice, for the first one skipped)."""
-        if self.per_minute <= 0 or not isinstance(update, Update):
+        """Let the update through, or stop it (with the notice, for the first one skipped)."""
+        if not isinstance(update, Update) or update.effective_user is None:
             return
-        message, user = update.message, update.effective_user
-        if message is None or user is None or not is_answered(context.application, update):
+        query, message = update.callback_query, update.message
+        if query is None and (message is None or not is_answered(context.application, update)):
             return
-        wait = self.admit(user.id)
+        is_image = message is not None and bool(message.photo or message.document)
+        limit = self.images if is_image else self.others
+        if limit.per_minute <= 0:
+            return
+        user_id = update.effective_user.id
+        wait = limit.admit(user_id)
         if wait is None:
             return
+        seconds = max(1, math.ceil(wait))
         if wait > 0:
-            logger.info("user %d sends faster than %d a minute", user.id, self.per_minute)
-            try:
-                await message.reply_text(
-                    texts.rate_limited(self.per_minute, max(1, math.ceil(wait)))
+            logger.info(
+                "user %d sends more than %d %s a minute",
+                user_id,
+                limit.per_minute,
+                "photos and files" if is_image else "other messages",
+            )
+        try:
+            if query is not None:
+                # Every tap is answered, or the client keeps spinning; the notice only once.
+                await query.answer(
+                    texts.rate_limited_tap(limit.per_minute, seconds) if wait else None
                 )
-            except TelegramError as exc:
-                logger.warning("could not send the rate-limit notice: %s", exc)
+            elif message is not None and wait > 0:
+                await message.reply_text(texts.rate_limited(limit.per_minute, seconds, is_image))
+        except TelegramError as exc:
+            logger.warning("could not send the rate-limit notice: %s", exc)
         raise ApplicationHandlerStop

@@ -104,12 +104,14 @@ DOWNLOAD_FAILED = "I couldn't download that file from Telegram. Please try sendi
 ERROR = "Sorry, something went wrong on my side. Please try again in a moment."
 NOT_ALLOWED = "Sorry, this is a private bot: it only answers the people its owner has allowed. 🔒"
 RATE_LIMITED = (
-    "Slow down a little, please: I read up to {limit} {what} a minute from each person. "
+    "Slow down a little, please: I answer up to {limit} {what} a minute from each person. "
     "I'm skipping this one and the others you send in the next {seconds} s; "
     "send them again after that. ⏳"
 )
-LIMITED_IMAGES = "photos"
-LIMITED_OTHERS = "commands and button taps"
+LIMITED_IMAGES = "photos and files"
+LIMITED_OTHERS = "commands, texts and button taps"
+# A button's answer shows at most 200 characters.
+RATE_LIMITED_TAP = "Too many taps: I take up to {limit} a minute. Tap again in {seconds} s. ⏳"
 
 # A caption holds at most 1,024 characters, and a photo may be at most 10,000 px wide plus high:
 # an answer details (and pictures) this many digits and only counts the rest.
@@ -122,6 +124,11 @@ def rate_limited(limit: int, seconds: int, images: bool = True) -> str:
     """The one notice to a user who sends more than `limit` photos (or other messages) a minute."""
     what = LIMITED_IMAGES if images else LIMITED_OTHERS
     return RATE_LIMITED.format(limit=limit, what=what, seconds=seconds)
+
+
+def rate_limited_tap(limit: int, seconds: int) -> str:
+    """The one notice, as a button's answer, to a user tapping faster than `limit` a minute."""
+    return RATE_LIMITED_TAP.format(limit=limit, seconds=seconds)
 
 
 def privacy_text(keeps_corrections: bool, keeps_crops: bool) -> str:

@@ -18,6 +18,7 @@ from bot.limits import PRUNE_AT, WINDOW, SendLimiter, UserRateLimit
 from bot.settings import Settings, SettingsError
 
 LIMIT = 3
+COMMAND_LIMIT = 3
 FRIEND = 31_337
 
 
@@ -83,7 +84,11 @@ class TestRateLimit:
     def settings(self, fake_api: FakeBotAPI) -> Settings:
         # No pacing of chats here: what is tested is the per-user limit, not Telegram's.
         return Settings(
-            token=TOKEN, api_url=fake_api.url, rate_limit_per_minute=LIMIT, send_rate_per_second=0
+            token=TOKEN,
+            api_url=fake_api.url,
+            rate_limit_per_minute=LIMIT,
+            command_rate_limit_per_minute=COMMAND_LIMIT,
+            send_rate_per_second=0,
         )
 
     async def test_a_flood_gets_limit_answers_and_one_notice(
@@ -96,12 +101,17 @@ class TestRateLimit:
             await bot.answer(update)  # not held up by the flood
         await fake_api.await_for(lambda _c: len(in_chat(fake_api, flooder, "sendPhoto")) == LIMIT)
         await fake_api.await_for(lambda _c: in_chat(fake_api, flooder, "sendMessage"))
-        # A later message within the minute is covered by the notice too.
+        # A later photo within the minute is covered by the notice too; a command has its own
+        # budget, so the flooder can still ask for /help.
+        fake_api.send_photo(photo([4]), user_id=flooder)
         fake_api.send_text("/help", user_id=flooder)
+        await fake_api.await_for(lambda _c: len(in_chat(fake_api, flooder, "sendMessage")) == 2)
         await bot.answer(bot.text("/start"))
 
-        [notice] = in_chat(fake_api, flooder, "sendMessage")
+        notice, help_ = in_chat(fake_api, flooder, "sendMessage")
         assert notice.params["text"] in {texts.rate_limited(LIMIT, s) for s in range(50, 61)}
+        assert "photos and files" in notice.params["text"]
+        assert help_.params["text"] == texts.HELP
         assert len(in_chat(fake_api, flooder, "sendPhoto")) == LIMIT
         # The skipped photos were never fetched: a flood costs no downloads.
         assert len(fake_api.calls_for("getFile")) == LIMIT + len(others)
@@ -114,10 +124,53 @@ class TestRateLimit:
             fake_api.send_text("just chatting", chat_id=group, user_id=FRIEND)
         for command in ("/start", "/help", "/start"):
             fake_api.send_text(command, chat_id=group, user_id=FRIEND)
-        await fake_api.await_for(lambda _c: len(in_chat(fake_api, group, "sendMessage")) == LIMIT)
+        await fake_api.await_for(
+            lambda _c: len(in_chat(fake_api, group, "sendMessage")) == COMMAND_LIMIT
+        )
         await bot.answer(bot.text("/help"))  # everything before it was handled by now
         answered = sorted(c.params["text"] for c in in_chat(fake_api, group, "sendMessage"))
         assert answered == sorted([texts.START, texts.HELP, texts.START])
+
+    async def test_commands_have_their_own_budget_and_one_notice(
+        self, bot: BotHarness, fake_api: FakeBotAPI, photo: PhotoMaker
+    ) -> None:
+        explorer = 77_777
+        for command in ("/start", "/help", "/sample 1 1", "/accuracy", "/help", "/stats"):
+            fake_api.send_text(command, user_id=explorer)
+            await asyncio.sleep(0.05)  # in this order
+        fake_api.send_photo(photo([7]), user_id=explorer)  # photos are counted apart
+        await fake_api.await_for(lambda _c: len(in_chat(fake_api, explorer, "sendMessage")) == 3)
+        await fake_api.await_for(lambda _c: len(in_chat(fake_api, explorer, "sendPhoto")) == 2)
+        await bot.answer(bot.text("/start"))  # everything before it was handled by now
+
+        # /start, /help and /sample were answered; /accuracy got the one notice, which covers
+        # the /help and /stats after it; the photo was read all the same.
+        start, help_, notice = (
+            c.params["text"] for c in in_chat(fake_api, explorer, "sendMessage")
+        )
+        assert (start, help_) == (texts.START, texts.HELP)
+        assert notice in {texts.rate_limited(COMMAND_LIMIT, s, images=False) for s in range(50, 61)}
+        assert "commands, texts and button taps" in notice
+        sample, reading = (c.params["caption"] for c in in_chat(fake_api, explorer, "sendPhoto"))
+        assert sample == "This is a 1" and reading.startswith("I read: 7")
+
+    async def test_taps_over_the_limit_are_answered_with_one_notice(
+        self, bot: BotHarness, fake_api: FakeBotAPI
+    ) -> None:
+        tapper = 88_888
+        taps = [
+            fake_api.send_callback_query("fb:nothing:ok", user_id=tapper)
+            for _ in range(COMMAND_LIMIT + 3)
+        ]
+        await fake_api.await_for(
+            lambda _c: len(fake_api.calls_for("answerCallbackQuery")) == len(taps)
+        )
+        answers = [c.params.get("text") for c in fake_api.calls_for("answerCallbackQuery")]
+        assert answers[:COMMAND_LIMIT] == [texts.TAP_UNKNOWN] * COMMAND_LIMIT
+        notice, *rest = answers[COMMAND_LIMIT:]
+        assert notice is not None and notice.startswith("Too many taps")
+        assert len(notice) <= 200  # Telegram's limit for a button's answer
+        assert rest == [None, None]  # answered, silently: the notice covers them
 
 
 class TestAllowList:
