@@ -179,7 +179,7 @@ def reading_caption(reading: Reading) -> str:
     if len(digits) > SHOWN_DIGITS:
         lines.append(f"… and {len(digits) - SHOWN_DIGITS} more.")
         lines.append(
-            f"The picture shows the first {SHOWN_DIGITS} digits' 8x8 grids, left to right."
+            f"The picture shows the first {SHOWN_DIGITS} digits' 8x8 grids, in reading order."
         )
     elif len(reading.lines) > 1:
         lines.append("The picture shows each digit's 8x8 grid, line by line.")
@@ -211,7 +211,7 @@ def accuracy_text(result: Evaluation) -> str:
 
 def confusion_title(result: Evaluation) -> str:
     """Title drawn on the confusion-matrix picture."""
-    return f"load_digits[1000:]  n={result.n}  accuracy {result.accuracy:.1%}"
+    return f"{result.n} test images: {result.accuracy:.1%} read right"
 
 
 # Corrections (bot/feedback): the buttons under an answer, what a tap says, /stats and /forget.

@@ -1,31 +1,43 @@
 """Pictures for people: the 8x8 grids the model saw, dataset samples and the confusion matrix.
 
-All functions return PNG bytes, sized to be read on a phone.
+All functions return PNG bytes, sized to be read on a phone, where Telegram shows a picture
+about 400 px wide. Text is drawn in DejaVu Sans, shipped in `fonts/` (with its licence), which
+has every glyph the pictures use, whatever fonts the machine has.
 """
 
 from __future__ import annotations
 
 import functools
 import io
+import math
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from model.recognize import DigitReading
 
+FONT_PATH = Path(__file__).with_name("fonts") / "DejaVuSans.ttf"
 CELL = 24  # pixels per grid cell in a preview: 8 cells = 192 px
 GAP = 16
+# A preview row holds at most this many digits: a longer line of writing is wrapped, so that the
+# picture stays readable on a phone.
+ROW_DIGITS = 6
+LABEL_HEIGHT = 56
+LABEL_SIZE = 38
 INK = (20, 20, 20)
 PAPER = (255, 255, 255)
 LINE = (200, 205, 215)
 GRID_LINE = 205
+LINE_BREAK = 150  # the rule between two lines of writing
+CONFUSION_AXES = "rows: the digit written    columns: the digit read →"
 
 
 @functools.cache
-def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+def _font(size: int) -> ImageFont.FreeTypeFont:
     # Loading parses the font file: once per size, not once per picture.
-    return ImageFont.load_default(size=size)
+    return ImageFont.truetype(str(FONT_PATH), size)
 
 
 GREYS = bytes(level for level in range(256) for _ in range(3))
@@ -75,34 +87,56 @@ def _label_pixels(label: str, colour: int, width: int, height: int) -> np.ndarra
     """A label drawn centred in a white box, as grey pixels (the same few labels recur)."""
     image = Image.new("L", (width, height), 255)
     ImageDraw.Draw(image).text(
-        (width / 2, height / 2), label, font=_font(28), fill=colour, anchor="mm"
+        (width / 2, height / 2), label, font=_font(LABEL_SIZE), fill=colour, anchor="mm"
     )
     pixels = np.asarray(image)
     pixels.flags.writeable = False
     return pixels
 
 
+def preview_rows(digits: Sequence[DigitReading], row_digits: int = ROW_DIGITS) -> list[list[int]]:
+    """The preview's rows as indexes into `digits`: one row per line of writing, in order, a
+    line longer than `row_digits` wrapped into rows of about equal length."""
+    lines: dict[int, list[int]] = {}
+    for index, digit in enumerate(digits):
+        lines.setdefault(digit.line, []).append(index)
+    rows = []
+    for line in lines.values():
+        count = math.ceil(len(line) / row_digits)
+        size = math.ceil(len(line) / count)
+        rows += [line[start : start + size] for start in range(0, len(line), size)]
+    return rows
+
+
 def preview_png(digits: Sequence[DigitReading]) -> bytes:
-    """One column per digit, left to right: the crop, the 8x8 grid below it, the answer below.
+    """The digits laid out as they were written: one row per line of writing (a long line
+    wrapped), each digit its crop above the 8x8 grid the model saw, and the answer below.
 
     Composed as one array of grey pixels, which is faster than pasting images: the preview is
     on the reply's hot path.
     """
     side = 8 * CELL
-    label_h = 40
-    width = GAP + len(digits) * (side + GAP)
-    height = GAP + side + GAP + side + label_h + GAP
-    canvas = np.full((height, max(width, side + 2 * GAP)), 255, np.uint8)
-    grid_top, label_top = GAP + side + GAP, height - GAP - label_h
-    for i, digit in enumerate(digits):
-        x = GAP + i * (side + GAP)
-        canvas[GAP : GAP + side, x : x + side] = _crop_pixels(digit.ink, side)
-        canvas[grid_top : grid_top + side, x : x + side] = grid_pixels(digit.grid)
-        label = f"{digit.digit}  {digit.confidence:.0%}" + ("?" if digit.unsure else "")
-        colour = 20 if not digit.unsure else 110
-        canvas[label_top : label_top + label_h, x : x + side] = _label_pixels(
-            label, colour, side, label_h
-        )
+    rows = preview_rows(digits)
+    tile_height = side + GAP + side + LABEL_HEIGHT
+    width = GAP + max(len(row) for row in rows) * (side + GAP)
+    height = GAP + len(rows) * (tile_height + GAP)
+    canvas = np.full((height, width), 255, np.uint8)
+    for r, row in enumerate(rows):
+        top = GAP + r * (tile_height + GAP)
+        if r and digits[row[0]].line != digits[rows[r - 1][0]].line:
+            # A new line of writing, not the wrapped rest of one: a rule across the picture.
+            canvas[top - GAP // 2 - 1 : top - GAP // 2 + 1, GAP:-GAP] = LINE_BREAK
+        grid_top, label_top = top + side + GAP, top + 2 * side + GAP
+        for column, index in enumerate(row):
+            digit = digits[index]
+            x = GAP + column * (side + GAP)
+            canvas[top : top + side, x : x + side] = _crop_pixels(digit.ink, side)
+            canvas[grid_top : grid_top + side, x : x + side] = grid_pixels(digit.grid)
+            label = f"{digit.digit}  {digit.confidence:.0%}" + ("?" if digit.unsure else "")
+            colour = 20 if not digit.unsure else 110
+            canvas[label_top : label_top + LABEL_HEIGHT, x : x + side] = _label_pixels(
+                label, colour, side, LABEL_HEIGHT
+            )
     return _png(Image.fromarray(canvas, "L"))
 
 
@@ -130,7 +164,7 @@ def confusion_png(confusion: np.ndarray, title: str) -> bytes:
     image = Image.new("RGB", (margin + n * cell + GAP, margin + n * cell + GAP + 24), PAPER)
     draw = ImageDraw.Draw(image)
     font, small = _font(22), _font(18)
-    draw.text((margin, 20), title, font=small, fill=INK, anchor="lm")
+    draw.text((margin, 20), title, font=_font(20), fill=INK, anchor="lm")
     row_max = max(int(confusion.max()), 1)
     for r in range(n):
         draw.text(
@@ -165,7 +199,7 @@ def confusion_png(confusion: np.ndarray, title: str) -> bytes:
                 )
     draw.text(
         (margin + n * cell / 2, image.height - 16),
-        "predicted →   (rows: true digit)",
+        CONFUSION_AXES,
         font=small,
         fill=INK,
         anchor="mm",
