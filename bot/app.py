@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from telegram import Bot, BotCommand, Update
-from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -207,6 +207,17 @@ def _fail(message: str, code: int, loop: asyncio.AbstractEventLoop | None = None
     return code
 
 
+def _refused(exc: TelegramError, settings: Settings, secrets: tuple[str | None, ...]) -> int:
+    """Say in one line why the Bot API failed the start (after getMe); return the exit code."""
+    said = redact(str(exc), secrets)
+    if isinstance(exc, NetworkError) and not isinstance(exc, BadRequest):  # PTB: BadRequest is one
+        # Between getMe and the first getUpdates or setWebhook the network went away again.
+        return _fail(f"lost the Bot API while starting: {said}", 1)
+    if settings.mode == "webhook":
+        return _fail(f"the Bot API refused the webhook ({said}): check WEBHOOK_URL", EXIT_CONFIG)
+    return _fail(f"the Bot API refused to start polling: {said}", 1)
+
+
 def _prepare(application: Application, settings: Settings) -> None:
     """Load the model, open the database and start the workers, into the application's bot_data."""
     try:
@@ -240,16 +251,8 @@ def _run(application: Application, settings: Settings, secrets: tuple[str | None
             application.run_polling(allowed_updates=ALLOWED_UPDATES)
     except InvalidToken:
         return _fail(token_rejected_message(settings.token, settings.api_url), EXIT_CONFIG)
-    except NetworkError as exc:
-        # Between getMe and the first getUpdates or setWebhook the network went away again.
-        return _fail(f"lost the Bot API while starting: {redact(str(exc), secrets)}", 1)
     except TelegramError as exc:
-        if settings.mode != "webhook":
-            return _fail(f"the Bot API refused to start polling: {redact(str(exc), secrets)}", 1)
-        return _fail(
-            f"the Bot API refused the webhook ({redact(str(exc), secrets)}): check WEBHOOK_URL",
-            EXIT_CONFIG,
-        )
+        return _refused(exc, settings, secrets)
     except OSError as exc:
         if settings.mode != "webhook":
             raise

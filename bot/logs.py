@@ -11,6 +11,10 @@ from collections.abc import Iterable
 TOKEN_PATTERN = re.compile(r"\d{3,}(?::|%3[Aa])[A-Za-z0-9_-]{20,}")
 REDACTED = "<redacted>"
 NOISY_LOGGERS = ("httpx", "httpcore")
+# PTB's network retry loop logs here (PTB names the loggers of its helper modules after the
+# package). When it gives up at start-up it logs the whole traceback of a Bot API answer, while
+# the bot says what went wrong in one line (bot/app.py); its own line is enough without one.
+RETRY_LOOP_LOGGER = "telegram.ext"
 
 
 def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
@@ -53,12 +57,34 @@ class TokenRedactingFilter(logging.Filter):
         return True
 
 
+class OneLineErrors(logging.Filter):
+    """Fold a record's exception into its message: one line instead of a traceback.
+
+    Meant for a logger whose exceptions are expected conditions (a network failure, a refusal
+    by the Bot API), not bugs.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None:
+            exc = record.exc_info[1]
+            try:
+                message = record.getMessage()
+            except Exception:
+                return True  # a malformed logging call: left to the handler
+            record.msg, record.args = f"{message} ({type(exc).__name__}: {exc})", None
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
 def configure_logging(level: str, secrets: Iterable[str | None] = ()) -> None:
     """Log to stderr at `level`, keep httpx quiet, and redact tokens and `secrets` everywhere."""
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=level)
     # Their INFO lines carry the token in each request URL; even redacted they are only noise.
     for name in NOISY_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
+    retry_loop = logging.getLogger(RETRY_LOOP_LOGGER)
+    retry_loop.filters = [f for f in retry_loop.filters if not isinstance(f, OneLineErrors)]
+    retry_loop.addFilter(OneLineErrors())
     redacting = TokenRedactingFilter(secrets)
     for handler in logging.getLogger().handlers:
         handler.filters = [f for f in handler.filters if not isinstance(f, TokenRedactingFilter)]

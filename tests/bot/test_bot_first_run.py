@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -237,3 +238,61 @@ def test_a_token_in_dot_env_serves(
     assert bot.stop() == 0
     assert_clean(bot.output)
     assert "offline demo" not in bot.output
+
+
+@pytest.mark.parametrize("level", ["INFO", "DEBUG"])
+def test_a_refused_webhook_ends_in_one_line_without_the_secret(
+    fake_api: FakeBotAPI, served: Callable[..., Served], tmp_path: Path, level: str
+) -> None:
+    fake_api.fail_next(
+        "setWebhook", 400, description="Bad Request: bad webhook: Failed to resolve host"
+    )
+    env = base_env(
+        fake_api.url,
+        tmp_path,
+        LOG_LEVEL=level,
+        WEBHOOK_URL=PUBLIC_URL,
+        WEBHOOK_SECRET=WEBHOOK_SECRET,
+        WEBHOOK_LISTEN="127.0.0.1",
+        WEBHOOK_PORT=str(free_port()),
+    )
+    bot = served(env, "serve")
+
+    code = bot.process.wait(timeout=60)
+
+    output = bot.output
+    assert code == EXIT_CONFIG, output
+    assert_clean(output)
+    # PTB drops Telegram's "Bad Request: " and capitalizes the rest.
+    assert output.splitlines()[-1] == (
+        "digitbot: the Bot API refused the webhook (Bad webhook: failed to resolve host): "
+        "check WEBHOOK_URL"
+    )
+    # PTB says it gave up in one line too, its traceback folded into it.
+    assert any("Aborting. (BadRequest: Bad webhook" in line for line in output.splitlines())
+
+
+def test_a_taken_webhook_port_ends_in_one_line(
+    fake_api: FakeBotAPI, served: Callable[..., Served], tmp_path: Path
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = base_env(
+            fake_api.url,
+            tmp_path,
+            LOG_LEVEL="DEBUG",
+            WEBHOOK_URL=PUBLIC_URL,
+            WEBHOOK_SECRET=WEBHOOK_SECRET,
+            WEBHOOK_LISTEN="127.0.0.1",
+            WEBHOOK_PORT=str(port),
+        )
+        bot = served(env, "serve")
+        code = bot.process.wait(timeout=60)
+
+    output = bot.output
+    assert code == 2, output
+    assert_clean(output)
+    assert output.splitlines()[-1].startswith(f"digitbot: cannot listen on 127.0.0.1:{port} (")
+    assert "check WEBHOOK_LISTEN and WEBHOOK_PORT" in output

@@ -14,7 +14,14 @@ from digit_photos import PhotoMaker
 from fakebotapi import FakeBotAPI
 
 from bot import texts
-from bot.logs import NOISY_LOGGERS, REDACTED, TokenRedactingFilter, configure_logging
+from bot.logs import (
+    NOISY_LOGGERS,
+    REDACTED,
+    RETRY_LOOP_LOGGER,
+    OneLineErrors,
+    TokenRedactingFilter,
+    configure_logging,
+)
 
 FORMAT = logging.Formatter("%(levelname)s %(name)s: %(message)s")
 
@@ -106,6 +113,8 @@ def bare_root() -> Iterator[logging.Logger]:
     root = logging.getLogger()
     saved_handlers, saved_level = root.handlers[:], root.level
     saved_levels = {name: logging.getLogger(name).level for name in NOISY_LOGGERS}
+    retry_loop = logging.getLogger(RETRY_LOOP_LOGGER)
+    saved_filters = retry_loop.filters[:]
     root.handlers = []
     try:
         yield root
@@ -115,6 +124,7 @@ def bare_root() -> Iterator[logging.Logger]:
         root.handlers, root.level = saved_handlers, saved_level
         for name, level in saved_levels.items():
             logging.getLogger(name).setLevel(level)
+        retry_loop.filters = saved_filters
 
 
 def test_configure_logging_installs_the_filter_on_root_handlers(
@@ -131,13 +141,35 @@ def test_configure_logging_installs_the_filter_on_root_handlers(
         try:
             raise RuntimeError(f"secret {WEBHOOK_SECRET} in a traceback")
         except RuntimeError:
-            logging.getLogger("telegram.ext").exception("Set Bot API URL: https://x/bot%s", TOKEN)
+            logging.getLogger("telegram.ext.Application").exception(
+                "Set Bot API URL: https://x/bot%s", TOKEN
+            )
         logging.getLogger("httpx").warning("GET https://x/bot%s/getMe", TOKEN)
 
     err = capsys.readouterr().err
     assert err.count(REDACTED) == 3
     assert TOKEN not in err and WEBHOOK_SECRET not in err
     assert "Traceback" in err
+
+
+def test_ptbs_retry_loop_says_why_it_gave_up_in_one_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with bare_root():
+        configure_logging("DEBUG", secrets=[TOKEN])
+        configure_logging("DEBUG", secrets=[TOKEN])  # again: still one filter
+        loop = logging.getLogger(RETRY_LOOP_LOGGER)
+        assert [type(f) for f in loop.filters].count(OneLineErrors) == 1
+        try:
+            raise RuntimeError(f"Bad webhook for https://x/bot{TOKEN}")
+        except RuntimeError:
+            loop.exception("Network Retry Loop (%s): Aborting.", "Bootstrap Set Webhook")
+
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.endswith(
+        f"Network Retry Loop (Bootstrap Set Webhook): Aborting. "
+        f"(RuntimeError: Bad webhook for https://x/bot{REDACTED})"
+    )
 
 
 @pytest.fixture
