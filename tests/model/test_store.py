@@ -50,7 +50,7 @@ def test_altered_file_is_refused(tmp_path: Path, small_model: StoredModel) -> No
 
 @pytest.mark.parametrize("sha256", ["0" * 64, None])
 def test_missing_file_is_refused(tmp_path: Path, sha256: str | None) -> None:
-    with pytest.raises(ModelError, match="nope.joblib not found"):
+    with pytest.raises(ModelError, match=r"nope\.joblib not found"):
         load_model(tmp_path / "nope.joblib", sha256)
 
 
