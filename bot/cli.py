@@ -231,7 +231,7 @@ def _healthcheck(max_age: float | None) -> int:
     except OSError as exc:
         print(
             f"unhealthy: no heartbeat at {path} ({exc.strerror}): "
-            "the bot is not running, or has not checked in yet"
+            "the bot is not running, or has not reached the Bot API yet"
         )
         return 1
     if age > limit:

@@ -14,6 +14,7 @@ from digit_photos import PhotoMaker
 
 from bot import cli
 from bot.cli import main
+from bot.feedback.store import FeedbackStore
 from model.store import SHIPPED_MODEL_PATH, file_sha256
 
 
@@ -107,3 +108,24 @@ def test_train_without_the_training_extra_says_what_to_install(
         err = capsys.readouterr().err
         assert "pip install 'digitbot[train]'" in err and "mlxtend" in err
         assert "Traceback" not in err
+
+
+def test_feedback_commands_find_the_database_through_dot_env(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / ".env").write_text(f"DATA_DIR={tmp_path / 'volume'}\n")
+    store = FeedbackStore.open(f"sqlite:///{tmp_path / 'volume' / 'digitbot.sqlite'}")
+    store.close()
+
+    assert main(["export-feedback"]) == 0
+    assert capsys.readouterr().err == ""  # found it, empty: no "no feedback database at"
+
+
+def test_a_bad_setting_in_dot_env_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / ".env").write_text("DATABASE_URL=mysql://u:secret@host/db\n")
+    assert main(["export-feedback"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("digitbot: configuration error: DATABASE_URL must be")
+    assert "secret" not in err
