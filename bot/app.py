@@ -166,6 +166,16 @@ def serve() -> int:
         urlsplit(settings.database_url or "").password,
     )
     configure_logging(settings.log_level, secrets=secrets)
+    try:
+        return _serve(settings, secrets)
+    except Exception:
+        # A bug: its traceback is wanted, but through the log's filter, never the token.
+        logger.critical("digitbot serve crashed", exc_info=True)
+        return 1
+
+
+def _serve(settings: Settings, secrets: tuple[str | None, ...]) -> int:
+    """Wait for the Bot API, load what the bot needs, then serve; return the exit code."""
     if settings.heartbeat_file is not None:
         # A heartbeat left by an earlier run must not vouch for this one while it waits.
         settings.heartbeat_file.unlink(missing_ok=True)

@@ -19,10 +19,11 @@ from pathlib import Path
 import pytest
 from bot_harness import ENV_NAMES, TOKEN, WEBHOOK_SECRET
 from fakebotapi import BotAPIError, Call, FakeBotAPI
+from test_bot_logs import bare_root
 from test_bot_serve import PUBLIC_URL, free_port
 
-from bot import texts
-from bot.app import EXIT_CONFIG
+from bot import app, texts
+from bot.exits import EXIT_CONFIG
 from bot.startup import token_rejected_message
 
 BOT_ID = TOKEN.split(":")[0]
@@ -296,3 +297,23 @@ def test_a_taken_webhook_port_ends_in_one_line(
     assert_clean(output)
     assert output.splitlines()[-1].startswith(f"digitbot: cannot listen on 127.0.0.1:{port} (")
     assert "check WEBHOOK_LISTEN and WEBHOOK_PORT" in output
+
+
+def test_a_crash_is_logged_through_the_filter(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def crash(*args: object) -> int:
+        raise RuntimeError(f"a bug near https://api.telegram.org/bot{TOKEN}/getMe")
+
+    for name in ENV_NAMES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    monkeypatch.setattr(app, "_serve", crash)
+    with bare_root():
+        assert app.serve() == 1
+
+    err = capsys.readouterr().err
+    assert "CRITICAL bot.app: digitbot serve crashed" in err
+    assert "Traceback" in err  # a bug keeps its traceback…
+    assert TOKEN.split(":")[1] not in err  # …without the token
