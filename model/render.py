@@ -26,6 +26,11 @@ GAP = 16
 ROW_DIGITS = 6
 LABEL_HEIGHT = 56
 LABEL_SIZE = 38
+# One digit's place in a preview: its crop, its grid and its label, and the gaps after them.
+TILE_WIDTH = 8 * CELL + GAP
+TILE_HEIGHT = 2 * 8 * CELL + GAP + LABEL_HEIGHT + GAP
+# A preview at most this much taller than wide; past it, lines go into side-by-side columns.
+MAX_TALL = 1.5
 INK = (20, 20, 20)
 PAPER = (255, 255, 255)
 LINE = (200, 205, 215)
@@ -108,6 +113,23 @@ def preview_rows(digits: Sequence[DigitReading], row_digits: int = ROW_DIGITS) -
     return rows
 
 
+def preview_columns(
+    digits: Sequence[DigitReading], row_digits: int = ROW_DIGITS
+) -> list[list[list[int]]]:
+    """The preview's rows (see preview_rows) in side-by-side columns, read top to bottom and
+    then left to right: one column, unless many short lines (a number written down the page)
+    would make a strip too tall to read on a phone. At most `row_digits` digits across."""
+    rows = preview_rows(digits, row_digits)
+    across = max(len(row) for row in rows)
+    columns = [rows]
+    for count in range(2, row_digits // across + 1):
+        if len(columns[0]) * TILE_HEIGHT <= MAX_TALL * len(columns) * across * TILE_WIDTH:
+            break
+        per = math.ceil(len(rows) / count)
+        columns = [rows[start : start + per] for start in range(0, len(rows), per)]
+    return columns
+
+
 def preview_png(digits: Sequence[DigitReading]) -> bytes:
     """The digits laid out as they were written: one row per line of writing (a long line
     wrapped), each digit its crop above the 8x8 grid the model saw, and the answer below.
@@ -116,27 +138,35 @@ def preview_png(digits: Sequence[DigitReading]) -> bytes:
     on the reply's hot path.
     """
     side = 8 * CELL
-    rows = preview_rows(digits)
-    tile_height = side + GAP + side + LABEL_HEIGHT
-    width = GAP + max(len(row) for row in rows) * (side + GAP)
-    height = GAP + len(rows) * (tile_height + GAP)
+    columns = preview_columns(digits)
+    across = max(len(row) for column in columns for row in column)
+    column_width = across * TILE_WIDTH + GAP
+    width = GAP + len(columns) * column_width - GAP
+    height = GAP + len(columns[0]) * TILE_HEIGHT
     canvas = np.full((height, width), 255, np.uint8)
-    for r, row in enumerate(rows):
-        top = GAP + r * (tile_height + GAP)
-        if r and digits[row[0]].line != digits[rows[r - 1][0]].line:
-            # A new line of writing, not the wrapped rest of one: a rule across the picture.
-            canvas[top - GAP // 2 - 1 : top - GAP // 2 + 1, GAP:-GAP] = LINE_BREAK
-        grid_top, label_top = top + side + GAP, top + 2 * side + GAP
-        for column, index in enumerate(row):
-            digit = digits[index]
-            x = GAP + column * (side + GAP)
-            canvas[top : top + side, x : x + side] = _crop_pixels(digit.ink, side)
-            canvas[grid_top : grid_top + side, x : x + side] = grid_pixels(digit.grid)
-            label = f"{digit.digit}  {digit.confidence:.0%}" + ("?" if digit.unsure else "")
-            colour = 20 if not digit.unsure else 110
-            canvas[label_top : label_top + LABEL_HEIGHT, x : x + side] = _label_pixels(
-                label, colour, side, LABEL_HEIGHT
-            )
+    for c, rows in enumerate(columns):
+        left = GAP + c * column_width
+        if c:
+            # Another column of lines: a rule down the picture.
+            x = left - GAP
+            canvas[GAP:-GAP, x - 1 : x + 1] = LINE_BREAK
+        for r, row in enumerate(rows):
+            top = GAP + r * TILE_HEIGHT
+            if r and digits[row[0]].line != digits[rows[r - 1][0]].line:
+                # A new line of writing, not the wrapped rest of one: a rule across the column.
+                y = top - GAP // 2
+                canvas[y - 1 : y + 1, left : left + across * TILE_WIDTH - GAP] = LINE_BREAK
+            grid_top, label_top = top + side + GAP, top + 2 * side + GAP
+            for position, index in enumerate(row):
+                digit = digits[index]
+                x = left + position * TILE_WIDTH
+                canvas[top : top + side, x : x + side] = _crop_pixels(digit.ink, side)
+                canvas[grid_top : grid_top + side, x : x + side] = grid_pixels(digit.grid)
+                label = f"{digit.digit}  {digit.confidence:.0%}" + ("?" if digit.unsure else "")
+                colour = 20 if not digit.unsure else 110
+                canvas[label_top : label_top + LABEL_HEIGHT, x : x + side] = _label_pixels(
+                    label, colour, side, LABEL_HEIGHT
+                )
     return _png(Image.fromarray(canvas, "L"))
 
 

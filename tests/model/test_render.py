@@ -17,6 +17,7 @@ from model.render import (
     GAP,
     _font,
     confusion_png,
+    preview_columns,
     preview_png,
     preview_rows,
     sample_png,
@@ -67,14 +68,25 @@ def test_rows_follow_the_writing(lines: tuple[int, ...], rows: list[list[int]]) 
     assert preview_rows(number(*lines)) == rows
 
 
-@pytest.mark.parametrize("lines", [(1,), (4,), (6,), (10,), (4, 4), (7, 2), (5, 5)])
+@pytest.mark.parametrize(
+    "lines", [(1,), (4,), (6,), (10,), (4, 4), (7, 2), (5, 5), (1,) * 9, (2,) * 5, (1,) * 10]
+)
 def test_a_preview_reads_at_a_phones_width(lines: tuple[int, ...]) -> None:
     width, height = size(preview_png(number(*lines)))
-    rows = len(preview_rows(number(*lines)))
-    assert width <= GAP + 6 * (8 * CELL + GAP)  # at most six digits a row
-    assert height > rows * 2 * 8 * CELL  # each row: crops above grids
+    columns = preview_columns(number(*lines))
+    assert width <= 6 * (8 * CELL + 2 * GAP)  # at most six digits across
+    assert height >= len(columns[0]) * 2 * 8 * CELL  # each row: crops above grids
     scale = min(1.0, PHONE_WIDTH / width)
     assert CELL * scale >= 7  # a grid cell stays at least 7 px at 400 px wide
+    assert height <= 2.2 * width  # no strip too tall for a phone (one digit: 224 x 488)
+
+
+def test_a_number_written_down_the_page_goes_into_columns() -> None:
+    columns = preview_columns(number(*(1,) * 9))
+    assert len(columns) > 1
+    # Read top to bottom, then left to right: every line once, in order.
+    assert [row for column in columns for row in column] == [[i] for i in range(9)]
+    assert preview_columns(number(4, 4)) == [[[0, 1, 2, 3], [4, 5, 6, 7]]]  # one column
 
 
 def test_ten_digits_are_no_longer_one_strip() -> None:
