@@ -173,3 +173,37 @@ def test_environment_wins_over_env_file(tmp_path: Path, monkeypatch: pytest.Monk
     got = Settings.from_env()  # reads ./.env, the working directory being tmp_path
 
     assert (got.token, got.log_level, got.max_file_bytes) == (TOKEN, "ERROR", 3 * 2**20)
+
+
+def test_start_up_waits_and_command_limit() -> None:
+    got = settings()
+    assert (got.startup_retry_seconds, got.startup_retry_max_seconds) == (1.0, 60.0)
+    assert got.command_rate_limit_per_minute == 60
+    got = settings(
+        STARTUP_RETRY_SECONDS="0.05",
+        STARTUP_RETRY_MAX_SECONDS="5",
+        COMMAND_RATE_LIMIT_PER_MINUTE="0",
+    )
+    assert (got.startup_retry_seconds, got.startup_retry_max_seconds) == (0.05, 5.0)
+    assert got.command_rate_limit_per_minute == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("STARTUP_RETRY_SECONDS", "soon", "STARTUP_RETRY_SECONDS must be a number of seconds"),
+        ("STARTUP_RETRY_SECONDS", "0", "STARTUP_RETRY_SECONDS must be between 0.01 and 600"),
+        ("STARTUP_RETRY_MAX_SECONDS", "nan", "STARTUP_RETRY_MAX_SECONDS must be between"),
+        ("COMMAND_RATE_LIMIT_PER_MINUTE", "-1", "COMMAND_RATE_LIMIT_PER_MINUTE must be between"),
+    ],
+)
+def test_bad_start_up_and_limit_values_are_named(name: str, value: str, message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        settings(**{name: value})
+
+
+def test_commands_without_telegram_need_no_token(tmp_path: Path) -> None:
+    got = Settings.from_env({"MODEL_PATH": "/m.joblib", "MODEL_SHA256": "ab" * 32}, None, False)
+    assert got.token == "" and got.model_path == Path("/m.joblib")
+    with pytest.raises(SettingsError, match="does not look like a bot token"):
+        Settings.from_env({"TELEGRAM_BOT_TOKEN": "oops"}, None, need_token=False)
