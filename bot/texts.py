@@ -39,11 +39,13 @@ PRIVACY = (
     "What I keep about you:\n\n"
     "• Your photos: nothing. I read each photo in memory and forget it.\n"
     "• Each answer with ✅ and digit buttons under it: your numeric Telegram id and the 8x8 grids "
-    "I read, so that the buttons work. Kept for 7 days, then deleted.\n"
+    "I read, so that the buttons work. Kept 7 days, then deleted with my next answer to "
+    "anyone.\n"
     "• When you tap ✅ or a digit: your numeric id, the 8x8 grid and the digit you confirmed. "
     "Kept until you send /forget. The bot's owner may use these digits to retrain me.\n"
     "{crops}"
-    "Nothing else: not your name, username, phone number or messages.\n\n"
+    "Nothing else: not your name, username, phone number or messages. (The bot's log notes "
+    "your numeric id only if you send too fast or are not allowed to use it.)\n\n"
     "/forget deletes all of it at once."
 )
 PRIVACY_CROPS = (
