@@ -86,8 +86,8 @@ def assert_runs_digitbot(command: list[str]) -> None:
 
 def test_every_stage_uses_the_slim_python_base_and_no_versioned_python_path() -> None:
     assert [args.split()[0] for args in (s[0][1] for s in dockerfile_stages())] == [
-        "python:3.12-slim",
-        "python:3.12-slim",
+        "python:3.11-slim",
+        "python:3.11-slim",
     ]
     # The venv is found through PATH; a path like /usr/local/lib/python3.12 breaks on other bases.
     assert not re.search(r"python3\.\d+", (ROOT / "Dockerfile").read_text())
@@ -250,14 +250,24 @@ def test_dockerignore_lets_the_sources_in(path: str) -> None:
 # ---------------------------------------------------------------------------- pins and config
 
 
-def locked() -> dict[str, str]:
+def locked(name: str = "requirements.lock") -> dict[str, str]:
+    """The lock's pins, {name: version}; every pin is exact and carries its hashes."""
     pins = {}
-    for line in (ROOT / "requirements.lock").read_text().splitlines():
-        if line.strip() and not line.startswith("#"):
-            name, _, version = line.partition("==")
-            assert version, f"not an exact pin: {line}"
-            pins[canonicalize_name(name)] = version
+    for entry in re.split(r"\n(?=\S)", (ROOT / name).read_text()):
+        if entry.strip() and not entry.startswith("#"):
+            package, _, version = entry.split()[0].partition("==")
+            assert version, f"not an exact pin: {entry}"
+            assert "--hash=sha256:" in entry, f"{package} has no hash in {name}"
+            pins[canonicalize_name(package)] = version
     return pins
+
+
+def test_ci_installs_exactly_what_the_image_runs_plus_the_test_tools() -> None:
+    runtime, dev = locked(), locked("requirements-dev.lock")
+    assert {name: dev.get(name) for name in runtime} == runtime
+    assert {"pytest", "ruff", "mypy", "uv"} <= set(dev)
+    assert "--require-hashes -r requirements-dev.lock" in (ROOT / ".ci/run").read_text()
+    assert "--require-hashes -r requirements.lock" in (ROOT / "Dockerfile").read_text()
 
 
 def test_lock_pins_every_runtime_dependency_and_no_training_or_test_tool() -> None:
