@@ -426,6 +426,7 @@ async def refreshed(path: Path, after: float, within: float = 3.0) -> bool:
     return False
 
 
+@pytest.mark.slow
 async def test_heartbeat_beats_while_the_api_answers(fake_api: FakeBotAPI, tmp_path: Path) -> None:
     path = tmp_path / "heartbeat"
     path.touch()  # left over from an earlier run: removed, not trusted
@@ -440,6 +441,7 @@ async def test_heartbeat_beats_while_the_api_answers(fake_api: FakeBotAPI, tmp_p
         assert fake_api.calls_for("getMe")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("outage", ["errors", "down"])
 async def test_heartbeat_stops_when_the_api_fails(
     fake_api: FakeBotAPI, tmp_path: Path, outage: str
@@ -458,6 +460,7 @@ async def test_heartbeat_stops_when_the_api_fails(
         assert problem is not None and "getMe" in problem
 
 
+@pytest.mark.slow
 async def test_heartbeat_stops_when_the_updater_stops(fake_api: FakeBotAPI, tmp_path: Path) -> None:
     path = tmp_path / "heartbeat"
     async with polling(fake_api) as app, beating(app, path) as heartbeat:
@@ -470,6 +473,7 @@ async def test_heartbeat_stops_when_the_updater_stops(fake_api: FakeBotAPI, tmp_
         assert "updater" in (await heartbeat.problem() or "")
 
 
+@pytest.mark.slow
 async def test_heartbeat_goes_stale_while_the_loop_is_stuck_and_recovers(
     fake_api: FakeBotAPI,
     heartbeat_env: Path,
@@ -536,6 +540,7 @@ def wait_until(condition: Callable[[], bool], timeout: float) -> None:
         time.sleep(0.05)
 
 
+@pytest.mark.slow
 def test_sigterm_finishes_the_update_in_flight_and_confirms_it(
     fake_api: FakeBotAPI, serving: subprocess.Popen[bytes], tmp_path: Path
 ) -> None:
@@ -565,6 +570,7 @@ def test_sigterm_finishes_the_update_in_flight_and_confirms_it(
     assert not (tmp_path / "heartbeat").exists()
 
 
+@pytest.mark.slow
 def test_serve_is_healthy_while_serving_and_not_when_the_api_fails(
     fake_api: FakeBotAPI,
     serving: subprocess.Popen[bytes],
@@ -597,6 +603,7 @@ def handles_sigterm(pid: int) -> bool:
     return bool(int(caught[1], 16) >> (signal.SIGTERM - 1) & 1)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux's /proc")
 def test_sigterm_while_starting_exits_at_once(
     fake_api: FakeBotAPI, serving: subprocess.Popen[bytes]
