@@ -5,7 +5,7 @@
 # virtual environment alone, with no compiler, pip cache or source tree. No secret is ever
 # copied or passed in: the bot token arrives at run time through the environment.
 
-FROM python:3.12-slim AS builder
+FROM python:3.11-slim AS builder
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_ROOT_USER_ACTION=ignore
@@ -16,7 +16,7 @@ ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /src
 COPY requirements.lock ./
 # The libraries' own test suites (66 MB, mostly scipy's and numpy's) are never imported.
-RUN pip install --no-cache-dir -r requirements.lock \
+RUN pip install --no-cache-dir --require-hashes -r requirements.lock \
     && find /opt/venv -depth -type d -name tests -path "*/site-packages/*" -exec rm -rf {} +
 COPY pyproject.toml ./
 COPY bot/ bot/
@@ -26,7 +26,7 @@ COPY model/ model/
 RUN pip install --no-cache-dir --no-deps . \
     && pip uninstall --yes pip setuptools
 
-FROM python:3.12-slim
+FROM python:3.11-slim
 # A fixed, numeric UID/GID: the same on every host, so a mounted volume's owner is predictable
 # and Kubernetes' runAsNonRoot can verify the user without a passwd lookup.
 RUN groupadd --gid 10001 digitbot \

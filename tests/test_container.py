@@ -86,8 +86,8 @@ def assert_runs_digitbot(command: list[str]) -> None:
 
 def test_every_stage_uses_the_slim_python_base_and_no_versioned_python_path() -> None:
     assert [args.split()[0] for args in (s[0][1] for s in dockerfile_stages())] == [
-        "python:3.12-slim",
-        "python:3.12-slim",
+        "python:3.11-slim",
+        "python:3.11-slim",
     ]
     # The venv is found through PATH; a path like /usr/local/lib/python3.12 breaks on other bases.
     assert not re.search(r"python3\.\d+", (ROOT / "Dockerfile").read_text())
@@ -250,14 +250,24 @@ def test_dockerignore_lets_the_sources_in(path: str) -> None:
 # ---------------------------------------------------------------------------- pins and config
 
 
-def locked() -> dict[str, str]:
+def locked(name: str = "requirements.lock") -> dict[str, str]:
+    """The lock's pins, {name: version}; every pin is exact and carries its hashes."""
     pins = {}
-    for line in (ROOT / "requirements.lock").read_text().splitlines():
-        if line.strip() and not line.startswith("#"):
-            name, _, version = line.partition("==")
-            assert version, f"not an exact pin: {line}"
-            pins[canonicalize_name(name)] = version
+    for entry in re.split(r"\n(?=\S)", (ROOT / name).read_text()):
+        if entry.strip() and not entry.startswith("#"):
+            package, _, version = entry.split()[0].partition("==")
+            assert version, f"not an exact pin: {entry}"
+            assert "--hash=sha256:" in entry, f"{package} has no hash in {name}"
+            pins[canonicalize_name(package)] = version
     return pins
+
+
+def test_ci_installs_exactly_what_the_image_runs_plus_the_test_tools() -> None:
+    runtime, dev = locked(), locked("requirements-dev.lock")
+    assert {name: dev.get(name) for name in runtime} == runtime
+    assert {"pytest", "ruff", "mypy", "uv"} <= set(dev)
+    assert "--require-hashes -r requirements-dev.lock" in (ROOT / ".ci/run").read_text()
+    assert "--require-hashes -r requirements.lock" in (ROOT / "Dockerfile").read_text()
 
 
 def test_lock_pins_every_runtime_dependency_and_no_training_or_test_tool() -> None:
@@ -416,6 +426,7 @@ async def refreshed(path: Path, after: float, within: float = 3.0) -> bool:
     return False
 
 
+@pytest.mark.slow
 async def test_heartbeat_beats_while_the_api_answers(fake_api: FakeBotAPI, tmp_path: Path) -> None:
     path = tmp_path / "heartbeat"
     path.touch()  # left over from an earlier run: removed, not trusted
@@ -430,6 +441,7 @@ async def test_heartbeat_beats_while_the_api_answers(fake_api: FakeBotAPI, tmp_p
         assert fake_api.calls_for("getMe")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("outage", ["errors", "down"])
 async def test_heartbeat_stops_when_the_api_fails(
     fake_api: FakeBotAPI, tmp_path: Path, outage: str
@@ -448,6 +460,7 @@ async def test_heartbeat_stops_when_the_api_fails(
         assert problem is not None and "getMe" in problem
 
 
+@pytest.mark.slow
 async def test_heartbeat_stops_when_the_updater_stops(fake_api: FakeBotAPI, tmp_path: Path) -> None:
     path = tmp_path / "heartbeat"
     async with polling(fake_api) as app, beating(app, path) as heartbeat:
@@ -460,6 +473,7 @@ async def test_heartbeat_stops_when_the_updater_stops(fake_api: FakeBotAPI, tmp_
         assert "updater" in (await heartbeat.problem() or "")
 
 
+@pytest.mark.slow
 async def test_heartbeat_goes_stale_while_the_loop_is_stuck_and_recovers(
     fake_api: FakeBotAPI,
     heartbeat_env: Path,
@@ -526,6 +540,7 @@ def wait_until(condition: Callable[[], bool], timeout: float) -> None:
         time.sleep(0.05)
 
 
+@pytest.mark.slow
 def test_sigterm_finishes_the_update_in_flight_and_confirms_it(
     fake_api: FakeBotAPI, serving: subprocess.Popen[bytes], tmp_path: Path
 ) -> None:
@@ -555,6 +570,7 @@ def test_sigterm_finishes_the_update_in_flight_and_confirms_it(
     assert not (tmp_path / "heartbeat").exists()
 
 
+@pytest.mark.slow
 def test_serve_is_healthy_while_serving_and_not_when_the_api_fails(
     fake_api: FakeBotAPI,
     serving: subprocess.Popen[bytes],
@@ -587,6 +603,7 @@ def handles_sigterm(pid: int) -> bool:
     return bool(int(caught[1], 16) >> (signal.SIGTERM - 1) & 1)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux's /proc")
 def test_sigterm_while_starting_exits_at_once(
     fake_api: FakeBotAPI, serving: subprocess.Popen[bytes]

@@ -72,6 +72,7 @@ def test_predict_reads_standard_input(
     assert '"file": "-"' in out and '"digits": "42"' in out
 
 
+@pytest.mark.slow  # a subprocess
 def test_predict_from_a_pipe(photo: PhotoMaker, tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "bot.cli", "predict", "-"],

@@ -23,6 +23,9 @@ from bot import texts
 from bot.retry import DOWNLOAD as RETRY_DOWNLOAD
 from bot.retry import is_retried, is_transient
 
+pytestmark = pytest.mark.slow  # waits out timeouts and retries
+
+
 # PTB's default read timeout (5 s) plus the fixture's long-poll timeout (1 s) for getUpdates.
 SLOWER_THAN_READ_TIMEOUT = 5.5
 SLOWER_THAN_POLL_TIMEOUT = 6.5

@@ -26,6 +26,9 @@ from bot import app, texts
 from bot.exits import EXIT_CONFIG
 from bot.startup import token_rejected_message
 
+pytestmark = pytest.mark.slow  # runs `digitbot serve` as a subprocess
+
+
 BOT_ID = TOKEN.split(":")[0]
 
 

@@ -22,6 +22,8 @@ from fakebotapi import FakeBotAPI
 from bot import texts
 from bot.logs import REDACTED
 
+pytestmark = pytest.mark.slow  # runs `digitbot serve` as a subprocess
+
 PUBLIC_URL = "https://bot.example.invalid/tg/hook"
 
 

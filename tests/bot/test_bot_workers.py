@@ -18,6 +18,8 @@ from bot.services import Services
 from bot.workers import WorkerDied, Workers
 from model.errors import NotAnImage
 
+pytestmark = pytest.mark.slow  # starts, kills and replaces worker processes
+
 
 @pytest.fixture
 async def workers() -> AsyncIterator[Workers]:

@@ -63,6 +63,7 @@ def test_bad_model_hash_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> 
     assert "refusing" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # a subprocess
 def test_predict_stops_quietly_when_its_reader_goes_away(tmp_path: Path, photo: PhotoMaker) -> None:
     # `digitbot predict *.jpg | head -1`: the pipe closes while predictions are still printed.
     image = tmp_path / "n.jpg"
