@@ -7,7 +7,7 @@
     python -m bench.accuracy --glyphs            # the same handwriting without any photo
 
 Photos are rendered at 1280x960 and, for smaller sides, downscaled and re-encoded as JPEG the
-way Telegram offers a photo at several sizes.
+way Telegram offers a photo at several sizes (`resized_jpeg`, from tests/fakebotapi/photos.py).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from model.errors import ImageError
 from model.recognize import load_recognizer
 from model.store import load_model
 from model.train import grids_of
+from tests.fakebotapi.photos import resized_jpeg
 
 
 @dataclass(frozen=True)
@@ -38,17 +39,6 @@ class Outcome:
     condition: str
     expected: str
     read: str
-
-
-def resized_jpeg(jpeg: bytes, long_side: int) -> bytes:
-    """Return the photo downscaled to `long_side` and re-encoded, as Telegram's sizes are."""
-    image = Image.open(io.BytesIO(jpeg))
-    if max(image.size) <= long_side:
-        return jpeg
-    image.thumbnail((long_side, long_side), Image.Resampling.LANCZOS)
-    out = io.BytesIO()
-    image.save(out, "JPEG", quality=87)
-    return out.getvalue()
 
 
 def cropped_jpeg(case: Case, margin: float) -> bytes:

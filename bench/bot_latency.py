@@ -15,43 +15,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import io
 import statistics
-import sys
 import time
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
-from PIL import Image
-
-from bench.accuracy import resized_jpeg
 from bench.photos import BASIC, bench_cases
 from bot.app import ALLOWED_UPDATES, build_application
 from bot.services import Services
 from bot.settings import Settings
+from tests.fakebotapi import FakeBotAPI, telegram_sizes
 
 TOKEN = "123456789:AAbench-token_for_the_latency_benchmark"
-TELEGRAM_SIDES = (90, 320, 800)
-TESTS_DIR = Path(__file__).resolve().parent.parent / "tests"
 
 
-def fake_bot_api() -> Any:
-    """A started FakeBotAPI; it lives with the tests, which are not an installed package."""
-    sys.path.insert(0, str(TESTS_DIR))
-    from fakebotapi import FakeBotAPI
-
+def fake_bot_api() -> FakeBotAPI:
+    """A started fake Bot API server (the test suite's), in threads of this process."""
     return FakeBotAPI().start()
-
-
-def telegram_sizes(jpeg: bytes) -> list[tuple[bytes, int, int]]:
-    """The photo as Telegram offers it: downscaled copies, smallest first, then the original."""
-    sizes = []
-    for side in (*TELEGRAM_SIDES, None):
-        data = jpeg if side is None else resized_jpeg(jpeg, side)
-        with Image.open(io.BytesIO(data)) as image:
-            sizes.append((data, image.width, image.height))
-    return sizes
 
 
 async def measure(
