@@ -10,13 +10,17 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import ApplicationHandlerStop, ContextTypes
+from telegram.ext import ApplicationHandlerStop
 
 from bot import texts
 from bot.limits import PRUNE_AT, is_answered
+
+if TYPE_CHECKING:
+    from bot.context import Context
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +46,7 @@ class AllowList:
         self._refused[user_id] = now
         return True
 
-    async def check(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def check(self, update: object, context: Context) -> None:
         """Stop every update of a user not on the list, answering the first with a refusal."""
         if not self.user_ids or not isinstance(update, Update):
             return

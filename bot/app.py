@@ -22,6 +22,7 @@ from telegram.ext import (
 
 from bot import handlers, texts
 from bot.access import AllowList
+from bot.context import CONTEXT_TYPES, BotData, Context
 from bot.exits import EXIT_CONFIG, EXIT_SETTINGS
 from bot.feedback import handlers as corrections
 from bot.feedback.database import DatabaseUnavailable
@@ -32,7 +33,6 @@ from bot.retry import RetryingRequest
 from bot.services import Services
 from bot.settings import Settings, SettingsError
 from bot.startup import TokenRejected, run_until_reached, token_rejected_message
-from bot.workers import Workers
 from model.errors import ModelError
 
 logger = logging.getLogger(__name__)
@@ -56,20 +56,17 @@ ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 HINTED = NEW_MESSAGES & filters.ChatType.PRIVATE & ~filters.StatusUpdate.ALL
 
 
-async def post_init(application: Application) -> None:
-    """Create the services once (unless given), publish the command menu, start the heartbeat."""
-    settings: Settings = application.bot_data["settings"]
-    if "services" not in application.bot_data:
-        application.bot_data["services"] = Services.create(
-            settings.model_path, settings.model_sha256
-        )
-    if "feedback" not in application.bot_data:
-        application.bot_data["feedback"] = await asyncio.to_thread(corrections.open_store, settings)
+async def post_init(application: Application[Any, Context, Any, Any, BotData, Any]) -> None:
+    """Load what is not loaded yet (BotData.start), publish the command menu, start beating."""
+    data = application.bot_data
+    await asyncio.to_thread(data.start)
     await introduce(application.bot)
-    if settings.heartbeat_file is not None:
-        heartbeat = Heartbeat(application, settings.heartbeat_file, settings.heartbeat_interval)
+    if data.settings.heartbeat_file is not None:
+        heartbeat = Heartbeat(
+            application, data.settings.heartbeat_file, data.settings.heartbeat_interval
+        )
         heartbeat.start()
-        application.bot_data["heartbeat"] = heartbeat
+        data.heartbeat = heartbeat
     logger.info("bot @%s is ready", application.bot.username)
 
 
@@ -86,17 +83,9 @@ async def introduce(bot: Bot) -> None:
         logger.warning("could not publish the command menu and descriptions: %s", exc)
 
 
-async def post_shutdown(application: Application) -> None:
+async def post_shutdown(application: Application[Any, Context, Any, Any, BotData, Any]) -> None:
     """Stop the heartbeat, so the health check sees a stopped bot as one; close the database."""
-    heartbeat: Heartbeat | None = application.bot_data.pop("heartbeat", None)
-    if heartbeat is not None:
-        await heartbeat.stop()
-    feedback = application.bot_data.get("feedback")
-    if feedback is not None:
-        await asyncio.to_thread(feedback.close)
-    services: Services | None = application.bot_data.get("services")
-    if services is not None and services.workers is not None:
-        await services.workers.close()
+    await application.bot_data.stop()
 
 
 def build_application(settings: Settings, services: Services | None = None) -> Application:
@@ -109,13 +98,12 @@ def build_application(settings: Settings, services: Services | None = None) -> A
         .request(RetryingRequest(settings.api_retry_seconds, f"{settings.api_url}/file/bot"))
         .rate_limiter(SendLimiter(settings.send_rate_per_second))
         .concurrent_updates(True)
+        .context_types(CONTEXT_TYPES)
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .build()
     )
-    application.bot_data["settings"] = settings
-    if services is not None:
-        application.bot_data["services"] = services
+    application.bot_data.configure(settings, services)
     # Before every other handler: strangers (with an allow-list), then users over their limit.
     application.add_handler(TypeHandler(Update, AllowList(settings.allowed_user_ids).check), -2)
     limits = RateLimits(settings.rate_limit_per_minute, settings.command_rate_limit_per_minute)
@@ -199,7 +187,7 @@ def _serve(settings: Settings, secrets: tuple[str | None, ...]) -> int:
         loop.close()
         return 0
     try:
-        _prepare(application, settings)
+        _prepare(application)
     except StartError as exc:
         loop.run_until_complete(application.bot.shutdown())
         return _fail(str(exc), EXIT_SETTINGS, loop)
@@ -228,24 +216,16 @@ def _refused(exc: TelegramError, settings: Settings, secrets: tuple[str | None, 
     return _fail(f"the Bot API refused to start polling: {said}", 1)
 
 
-def _prepare(application: Application, settings: Settings) -> None:
-    """Load the model, open the database and start the workers, into the application's bot_data."""
+def _prepare(application: Application[Any, Context, Any, Any, BotData, Any]) -> None:
+    """Load the model, open the database and start the workers (BotData.start), before serving."""
     try:
-        services = Services.create(settings.model_path, settings.model_sha256)
+        application.bot_data.start()
     except ModelError as exc:
         raise StartError(f"model error: {exc}") from exc
-    try:
-        application.bot_data["feedback"] = corrections.open_store(settings)
     except DatabaseUnavailable as exc:
         raise StartError(f"database error: {exc}") from exc
-    if settings.recognition_processes:
-        try:
-            services.workers = Workers(
-                settings.recognition_processes, settings.model_path, settings.model_sha256
-            )
-        except BrokenProcessPool as exc:
-            raise StartError(f"could not start the worker processes: {exc}") from exc
-    application.bot_data["services"] = services
+    except BrokenProcessPool as exc:
+        raise StartError(f"could not start the worker processes: {exc}") from exc
 
 
 def _run(application: Application, settings: Settings, secrets: tuple[str | None, ...]) -> int:

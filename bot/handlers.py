@@ -9,12 +9,11 @@ from collections.abc import Sequence
 from telegram import InputMediaPhoto, Message, PhotoSize, Update
 from telegram.constants import ChatAction
 from telegram.error import NetworkError, TelegramError
-from telegram.ext import ContextTypes
 
 from bot import texts
+from bot.context import Context
 from bot.feedback import handlers as corrections
-from bot.services import DEFAULT_SAMPLES, MAX_SAMPLES, Services
-from bot.settings import Settings
+from bot.services import DEFAULT_SAMPLES, MAX_SAMPLES
 from bot.workers import WorkerDied
 from model.errors import ImageTooLarge, NotAnImage
 from model.preprocess import WORK_SIDE
@@ -29,16 +28,6 @@ PHOTO_LONG_SIDE = WORK_SIDE
 CHAT_ACTION_AFTER = 1.0
 CHAT_ACTION_LASTS = 4.5
 SHOWING_UNTIL = "uploading action shown until"
-
-
-def _services(context: ContextTypes.DEFAULT_TYPE) -> Services:
-    services: Services = context.bot_data["services"]
-    return services
-
-
-def _settings(context: ContextTypes.DEFAULT_TYPE) -> Settings:
-    settings: Settings = context.bot_data["settings"]
-    return settings
 
 
 def chosen_photo_size(sizes: Sequence[PhotoSize], long_side: int = PHOTO_LONG_SIDE) -> PhotoSize:
@@ -63,29 +52,29 @@ def parse_sample_args(args: Sequence[str]) -> tuple[int | None, int]:
     return digit, count
 
 
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def start(update: Update, context: Context) -> None:
     """Greet the user and say what to send."""
     if update.effective_message:
         await update.effective_message.reply_text(texts.START)
 
 
-async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def help_command(update: Update, context: Context) -> None:
     """Explain how to use the bot."""
     if update.effective_message:
         await update.effective_message.reply_text(texts.HELP)
 
 
-async def privacy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def privacy(update: Update, context: Context) -> None:
     """Say what the bot keeps about the user, as it is configured."""
     if update.effective_message:
-        settings = _settings(context)
-        keeps = context.bot_data.get("feedback") is not None
+        settings = context.settings
+        keeps = context.feedback is not None
         await update.effective_message.reply_text(
             texts.privacy_text(keeps, keeps and settings.keep_crops)
         )
 
 
-async def sample(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def sample(update: Update, context: Context) -> None:
     """Send labelled dataset images: a random handful, or only the digit asked for."""
     message = update.effective_message
     if message is None:
@@ -96,7 +85,7 @@ async def sample(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await message.reply_text(texts.SAMPLE_USAGE.format(max_count=MAX_SAMPLES))
         return
     await _show_uploading(message)
-    samples = await asyncio.to_thread(_services(context).samples, digit, count)
+    samples = await asyncio.to_thread(context.services.samples, digit, count)
     if len(samples) == 1:
         label, png = samples[0]
         await message.reply_photo(png, caption=texts.sample_caption(label))
@@ -106,17 +95,17 @@ async def sample(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
 
 
-async def accuracy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def accuracy(update: Update, context: Context) -> None:
     """Report the cached held-out accuracy with a confusion-matrix picture."""
     if update.effective_message is None:
         return
-    services = _services(context)
+    services = context.services
     await update.effective_message.reply_photo(
         services.accuracy_png, caption=texts.accuracy_text(services.evaluation)
     )
 
 
-async def photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def photo(update: Update, context: Context) -> None:
     """Read the digits in a photo."""
     message = update.effective_message
     if message is None or not message.photo:
@@ -124,12 +113,12 @@ async def photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _answer_image(message, context, chosen_photo_size(message.photo).file_id)
 
 
-async def image_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def image_document(update: Update, context: Context) -> None:
     """Read the digits in an image sent as a file, refusing files over the limit unread."""
     message = update.effective_message
     if message is None or message.document is None:
         return
-    limit = _settings(context).max_file_bytes
+    limit = context.settings.max_file_bytes
     size = message.document.file_size or 0
     if size > limit:
         await message.reply_text(texts.file_too_large(size, limit))
@@ -146,9 +135,7 @@ async def _show_uploading(message: Message) -> None:
         logger.warning("could not send a chat action: %s", exc)
 
 
-async def _show_uploading_after(
-    message: Message, context: ContextTypes.DEFAULT_TYPE, delay: float
-) -> None:
+async def _show_uploading_after(message: Message, context: Context, delay: float) -> None:
     await asyncio.sleep(delay)
     # A user who sent several photos at once sees the action from the first one still.
     now = asyncio.get_running_loop().time()
@@ -160,7 +147,7 @@ async def _show_uploading_after(
     await asyncio.shield(_show_uploading(message))
 
 
-async def _answer_image(message: Message, context: ContextTypes.DEFAULT_TYPE, file_id: str) -> None:
+async def _answer_image(message: Message, context: Context, file_id: str) -> None:
     # Telegram asks bots to show a chat action only when the answer takes noticeable time: most
     # answers arrive well within CHAT_ACTION_AFTER, and a busy bot saves a request per photo.
     uploading = asyncio.create_task(_show_uploading_after(message, context, CHAT_ACTION_AFTER))
@@ -170,13 +157,11 @@ async def _answer_image(message: Message, context: ContextTypes.DEFAULT_TYPE, fi
         uploading.cancel()
 
 
-async def _read_and_answer(
-    message: Message, context: ContextTypes.DEFAULT_TYPE, file_id: str
-) -> None:
+async def _read_and_answer(message: Message, context: Context, file_id: str) -> None:
     try:
         # Transient failures are retried (bot/retry.py); this bounds the whole fetch. The bytes
         # stay in memory: nothing a user sends is written to disk.
-        async with asyncio.timeout(_settings(context).download_timeout):
+        async with asyncio.timeout(context.settings.download_timeout):
             telegram_file = await context.bot.get_file(file_id)
             data = bytes(await telegram_file.download_as_bytearray())
     except (TelegramError, TimeoutError) as exc:
@@ -184,7 +169,7 @@ async def _read_and_answer(
         await message.reply_text(texts.DOWNLOAD_FAILED)
         return
     try:
-        reading, preview = await _services(context).read_off_the_loop(data)
+        reading, preview = await context.services.photo_reading(data)
     except WorkerDied:
         await message.reply_text(texts.ERROR)
         return
@@ -204,25 +189,25 @@ async def _read_and_answer(
     await offer.remember(sent)
 
 
-async def unsupported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def unsupported(update: Update, context: Context) -> None:
     """Tell the user which kinds of message the bot reads."""
     if update.effective_message:
         await update.effective_message.reply_text(texts.UNSUPPORTED)
 
 
-async def text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def text(update: Update, context: Context) -> None:
     """Point a user who typed text at photos."""
     if update.effective_message:
         await update.effective_message.reply_text(texts.TEXT_HINT)
 
 
-async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def unknown_command(update: Update, context: Context) -> None:
     """Answer a command the bot does not have."""
     if update.effective_message:
         await update.effective_message.reply_text(texts.UNKNOWN_COMMAND)
 
 
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_error(update: object, context: Context) -> None:
     """Log the failure with its traceback and tell the user, without details."""
     if update is None and isinstance(context.error, NetworkError):
         # The polling loop could not reach the Bot API; it retries by itself. One line per

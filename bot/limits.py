@@ -22,14 +22,17 @@ import time
 from collections import deque
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiolimiter import AsyncLimiter
 from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationHandlerStop, ContextTypes
+from telegram.ext import AIORateLimiter, Application, ApplicationHandlerStop
 
 from bot import texts
+
+if TYPE_CHECKING:
+    from bot.context import Context
 
 logger = logging.getLogger(__name__)
 
@@ -160,7 +163,7 @@ class RateLimits:
         self.images = UserRateLimit(images_per_minute, clock)
         self.others = UserRateLimit(others_per_minute, clock)
 
-    async def check(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def check(self, update: object, context: Context) -> None:
         """Let the update through, or stop it (with the notice, for the first one skipped)."""
         if not isinstance(update, Update) or update.effective_user is None:
             return

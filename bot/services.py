@@ -1,4 +1,5 @@
-"""The domain services the handlers use, created once at start-up and kept in `bot_data`."""
+"""The domain services the handlers use, created once at start-up and kept in `bot_data`
+(bot/context.py)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ from pathlib import Path
 import numpy as np
 
 from bot import texts
-from bot.workers import Workers, read_photo
+from bot.reading import PhotoReading, read_photo
+from bot.workers import Workers
 from model.data import train_digits
 from model.evaluate import Evaluation, evaluate
-from model.recognize import Reading, Recognizer
+from model.recognize import Recognizer
 from model.render import confusion_png, sample_png
 from model.store import load_stored_model
 
@@ -49,15 +51,15 @@ class Services:
             accuracy_png=confusion_png(evaluation.confusion, texts.confusion_title(evaluation)),
         )
 
-    def read(self, data: bytes) -> tuple[Reading, bytes | None]:
-        """Read the digits in image bytes; return the reading and its preview PNG (if any)."""
-        return read_photo(self.recognizer, data)
+    async def photo_reading(self, data: bytes) -> PhotoReading:
+        """The reading of image bytes and its preview, made off the event loop.
 
-    async def read_off_the_loop(self, data: bytes) -> tuple[Reading, bytes | None]:
-        """`read`, in a worker process when there are workers, else in a thread."""
+        In a worker process when there are workers, else in a thread: the handlers' one way to
+        read a photo. Raises `model.errors.ImageError`, or `WorkerDied` from a worker.
+        """
         if self.workers is None:
-            return await asyncio.to_thread(self.read, data)
-        return await self.workers.read(data)
+            return await asyncio.to_thread(read_photo, self.recognizer, data)
+        return await self.workers.read_in_worker(data)
 
     def samples(self, digit: int | None, count: int) -> list[tuple[int, bytes]]:
         """Pick `count` random training images (of `digit`, if given) as (label, PNG)."""

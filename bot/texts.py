@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from bot.reading import SHOWN_DIGITS
 from model.evaluate import Evaluation
 from model.recognize import Reading
 
@@ -115,9 +116,6 @@ LIMITED_OTHERS = "commands, texts and button taps"
 # A button's answer shows at most 200 characters.
 RATE_LIMITED_TAP = "Too many taps: I take up to {limit} a minute. Tap again in {seconds} s. ⏳"
 
-# A caption holds at most 1,024 characters, and a photo may be at most 10,000 px wide plus high:
-# an answer details (and pictures) this many digits and only counts the rest.
-SHOWN_DIGITS = 10
 # Beyond this many digits, "I read: …" is cut short; nobody writes a number that long.
 SHOWN_TEXT_DIGITS = 200
 

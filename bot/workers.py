@@ -19,9 +19,9 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
-from bot import texts
-from model.recognize import Reading, Recognizer, load_recognizer
-from model.render import preview_png
+# read_photo is imported from here too (bench/real.py); it lives in bot/reading.py.
+from bot.reading import PhotoReading, read_photo
+from model.recognize import Recognizer, load_recognizer
 
 logger = logging.getLogger(__name__)
 
@@ -33,13 +33,6 @@ WATCH_EVERY = 5.0
 
 class WorkerDied(RuntimeError):
     """A worker process ended while reading a photo; a new one has been started."""
-
-
-def read_photo(recognizer: Recognizer, data: bytes) -> tuple[Reading, bytes | None]:
-    """Read the digits in image bytes; return the reading and its preview PNG (if any)."""
-    reading = recognizer.read(data)
-    shown = reading.digits[: texts.SHOWN_DIGITS]
-    return reading, preview_png(shown) if shown else None
 
 
 _RECOGNIZER: Recognizer | None = None
@@ -56,7 +49,7 @@ def _ready(_: int) -> bool:
     return _RECOGNIZER is not None
 
 
-def _read_in_worker(data: bytes) -> tuple[Reading, bytes | None]:
+def _read_in_worker(data: bytes) -> PhotoReading:
     assert _RECOGNIZER is not None, "worker started without its model"
     return read_photo(_RECOGNIZER, data)
 
@@ -93,8 +86,8 @@ class Workers:
             raise
         return pool
 
-    async def read(self, data: bytes) -> tuple[Reading, bytes | None]:
-        """Read image bytes in a worker; `model.errors.ImageError` as for an in-process read.
+    async def read_in_worker(self, data: bytes) -> PhotoReading:
+        """`read_photo` in a worker; `model.errors.ImageError` as for an in-process read.
 
         Raises WorkerDied for the photos in flight when a worker dies (which of them killed it
         is unknown); photos that come later wait for the new pool.
@@ -113,14 +106,14 @@ class Workers:
                 self._last_read = loop.time()
             self._waiting += 1
             try:
-                reading = await asyncio.wrap_future(future)
+                answer: PhotoReading = await asyncio.wrap_future(future)
             except BrokenProcessPool:
                 await self._replace(pool)
                 raise WorkerDied("a worker process died while reading a photo") from None
             finally:
                 self._waiting -= 1
             self._last_read = loop.time()
-            return reading
+            return answer
 
     async def _watch(self) -> None:
         """Kill the workers when photos wait and none has been read for STUCK_AFTER seconds."""

@@ -8,6 +8,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import numpy as np
 from alembic.util.exc import CommandError
@@ -15,7 +16,6 @@ from PIL import Image
 from sqlalchemy.exc import SQLAlchemyError
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import ContextTypes
 
 from bot import texts
 from bot.feedback.database import DatabaseUnavailable, database_url, describe
@@ -34,6 +34,9 @@ from bot.settings import Settings
 from model.recognize import Reading
 from model.shipped import SHIPPED_MODEL_SHA256
 
+if TYPE_CHECKING:  # bot.context builds the store with open_store, from here
+    from bot.context import Context
+
 logger = logging.getLogger(__name__)
 
 # How an answer names the model that made it: the start of the model file's sha256.
@@ -50,11 +53,6 @@ def open_store(settings: Settings) -> FeedbackStore | None:
     except (SQLAlchemyError, CommandError, OSError) as exc:
         raise DatabaseUnavailable(f"cannot open the database {describe(url)}: {exc}") from exc
     logger.info("corrections are kept in %s", describe(url))
-    return store
-
-
-def _store(context: ContextTypes.DEFAULT_TYPE) -> FeedbackStore | None:
-    store: FeedbackStore | None = context.bot_data.get("feedback")
     return store
 
 
@@ -116,12 +114,12 @@ class Offer:
                 logger.warning("could not take the buttons away: %s", exc)
 
 
-def offer(context: ContextTypes.DEFAULT_TYPE, message: Message, reading: Reading) -> Offer:
+def offer(context: Context, message: Message, reading: Reading) -> Offer:
     """The corrections offered with the answer to `message`: none if they are switched off."""
-    store = _store(context)
+    store = context.feedback
     if store is None or message.from_user is None or not 1 <= len(reading.digits) <= MAX_POSITIONS:
         return Offer()
-    settings: Settings = context.bot_data["settings"]
+    settings = context.settings
     return Offer(
         store=store,
         token=new_token(),
@@ -138,12 +136,12 @@ def offer(context: ContextTypes.DEFAULT_TYPE, message: Message, reading: Reading
     )
 
 
-async def tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def tap(update: Update, context: Context) -> None:
     """Record a tap on a correction button and show what was recorded."""
     query = update.callback_query
     if query is None:
         return
-    store = _store(context)
+    store = context.feedback
     parsed = parse_tap(query.data)
     message = query.message
     if store is None or parsed is None or message is None:
@@ -221,14 +219,14 @@ async def _show(query: CallbackQuery, keyboard: InlineKeyboardMarkup) -> None:
             logger.warning("could not show what was recorded: %s", exc)
 
 
-async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def stats(update: Update, context: Context) -> None:
     """Say how often the bot was right, for this user and for everyone."""
     await _about_user(
         update, context, lambda store, user_id: texts.stats_text(store.stats(user_id))
     )
 
 
-async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def forget(update: Update, context: Context) -> None:
     """Delete everything stored about the user and say how much that was."""
     await _about_user(
         update, context, lambda store, user_id: texts.forget_text(store.forget(user_id))
@@ -237,14 +235,14 @@ async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def _about_user(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: Context,
     reply_for: Callable[[FeedbackStore, int], str],
 ) -> None:
     """Answer a command about the user's stored data, computed off the event loop."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
-    store = _store(context)
+    store = context.feedback
     if store is None:
         await message.reply_text(texts.FEEDBACK_OFF)
         return

@@ -13,8 +13,8 @@ from telegram.error import NetworkError
 
 from bot import texts
 from bot.handlers import on_error
+from bot.reading import PhotoReading
 from bot.services import Services
-from model.recognize import Reading
 
 
 class BrokenOnce(Services):
@@ -22,11 +22,11 @@ class BrokenOnce(Services):
 
     failures = 0
 
-    def read(self, data: bytes) -> tuple[Reading, bytes | None]:
+    async def photo_reading(self, data: bytes) -> PhotoReading:
         if self.failures == 0:
             self.failures += 1
             raise RuntimeError("bug in the recognizer")
-        return super().read(data)
+        return await super().photo_reading(data)
 
 
 @pytest.fixture

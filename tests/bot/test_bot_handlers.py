@@ -12,6 +12,7 @@ from telegram import PhotoSize
 
 from bot import texts
 from bot.handlers import chosen_photo_size, parse_sample_args
+from bot.reading import read_photo
 from bot.services import DEFAULT_SAMPLES, MAX_SAMPLES, Services
 from model.recognize import DigitReading, Reading
 
@@ -118,7 +119,7 @@ def test_preview_of_very_many_digits_fits_telegram(
     many = Reading(tuple(digit(i % 10) for i in range(60)))
     monkeypatch.setattr(services.recognizer, "read", lambda data: many)
 
-    reading, preview = services.read(b"any image")
+    reading, preview = read_photo(services.recognizer, b"any image")
 
     assert reading is many
     assert preview is not None

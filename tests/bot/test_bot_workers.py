@@ -15,7 +15,7 @@ from digit_photos import PhotoMaker
 import bot.workers
 from bot import texts
 from bot.services import Services
-from bot.workers import WorkerDied, Workers
+from bot.workers import WorkerDied, Workers, read_photo
 from model.errors import NotAnImage
 
 pytestmark = pytest.mark.slow  # starts, kills and replaces worker processes
@@ -36,8 +36,8 @@ async def test_a_worker_reads_as_the_bot_itself_does(
     workers: Workers, services: Services, photo: PhotoMaker
 ) -> None:
     image = photo([2, 0, 2, 5])
-    reading, preview = await workers.read(image)
-    here, here_preview = services.read(image)
+    reading, preview = await workers.read_in_worker(image)
+    here, here_preview = read_photo(services.recognizer, image)
     assert reading.text == here.text == "2025"
     assert [d.confidence for d in reading.digits] == [d.confidence for d in here.digits]
     assert preview == here_preview
@@ -45,7 +45,7 @@ async def test_a_worker_reads_as_the_bot_itself_does(
 
 async def test_bad_images_raise_the_same_errors_from_a_worker(workers: Workers) -> None:
     with pytest.raises(NotAnImage):
-        await workers.read(b"not an image at all")
+        await workers.read_in_worker(b"not an image at all")
 
 
 async def test_a_worker_dying_mid_photo_costs_that_photo_only(
@@ -53,14 +53,14 @@ async def test_a_worker_dying_mid_photo_costs_that_photo_only(
 ) -> None:
     image = photo([7])
     [pid] = worker_pids(workers)
-    reading = asyncio.create_task(workers.read(image))
+    reading = asyncio.create_task(workers.read_in_worker(image))
     await asyncio.sleep(0)  # the photo is on its way to the worker
     os.kill(pid, signal.SIGKILL)
     with pytest.raises(WorkerDied):
         await reading
     # A new worker reads the next photos.
     assert worker_pids(workers) != [pid]
-    assert (await workers.read(image))[0].text == "7"
+    assert (await workers.read_in_worker(image))[0].text == "7"
 
 
 async def test_a_worker_that_died_between_photos_is_replaced_unnoticed(
@@ -69,7 +69,7 @@ async def test_a_worker_that_died_between_photos_is_replaced_unnoticed(
     [pid] = worker_pids(workers)
     os.kill(pid, signal.SIGKILL)
     await asyncio.sleep(0.5)  # the pool notices
-    reading, _ = await workers.read(photo([4]))
+    reading, _ = await workers.read_in_worker(photo([4]))
     assert reading.text == "4"
 
 
@@ -79,19 +79,19 @@ async def test_workers_stuck_on_one_image_are_replaced(
     monkeypatch.setattr(bot.workers, "STUCK_AFTER", 0.5)
     monkeypatch.setattr(bot.workers, "WATCH_EVERY", 0.1)
     image = photo([6])
-    await workers.read(image)  # the watchdog runs from the first photo on
+    await workers.read_in_worker(image)  # the watchdog runs from the first photo on
     [pid] = worker_pids(workers)
     workers._pool.submit(time.sleep, 60)  # the worker hangs, as on a pathological image
     with pytest.raises(WorkerDied):
-        await asyncio.wait_for(workers.read(image), timeout=20)
+        await asyncio.wait_for(workers.read_in_worker(image), timeout=20)
     assert worker_pids(workers) != [pid]
-    assert (await workers.read(image))[0].text == "6"
+    assert (await workers.read_in_worker(image))[0].text == "6"
 
 
 class DeadWorkers:
     """Workers whose process always dies."""
 
-    async def read(self, data: bytes) -> None:
+    async def read_in_worker(self, data: bytes) -> None:
         raise WorkerDied("a worker process died while reading a photo")
 
 

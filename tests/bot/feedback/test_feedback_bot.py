@@ -125,7 +125,7 @@ async def photo_answer(bot: BotHarness, data: bytes) -> tuple[Chat, Call]:
     update = bot.photo(data)
     answer = await bot.answer(update)
     assert answer.method == "sendPhoto" and int(answer.params["chat_id"]) == chat_of(update)
-    return await Chat.of(bot.api, bot.app.bot_data["feedback"], answer), answer
+    return await Chat.of(bot.api, bot.app.bot_data.feedback, answer), answer
 
 
 async def test_correcting_a_single_digit(feedback_bot: BotHarness, photo: PhotoMaker) -> None:
@@ -278,10 +278,10 @@ async def test_buttons_work_after_a_restart(
     async with running_bot(feedback_settings, services) as app:
         fake_api.send_photo(photo([3]), user_id=user)
         [answer] = await fake_api.await_calls("sendPhoto")
-        chat = await Chat.of(fake_api, app.bot_data["feedback"], answer)
+        chat = await Chat.of(fake_api, app.bot_data.feedback, answer)
 
     async with running_bot(feedback_settings, services) as app:
-        chat.store = app.bot_data["feedback"]
+        chat.store = app.bot_data.feedback
         toast, markup = await chat.tap("5")
         assert toast == "Thanks! Recorded: it's a 5."
         assert markup is not None
@@ -328,7 +328,7 @@ async def test_telegram_refusing_the_acknowledgement_or_the_edit_loses_no_label(
 async def test_a_database_failure_is_told_and_takes_no_buttons_that_cannot_work(
     feedback_bot: BotHarness, photo: PhotoMaker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store: FeedbackStore = feedback_bot.app.bot_data["feedback"]
+    store: FeedbackStore = feedback_bot.app.bot_data.feedback
     chat, _ = await photo_answer(feedback_bot, photo([1]))
 
     def broken(*args: object, **kwargs: object) -> None:
