@@ -70,7 +70,7 @@ async def run(n: int, seed: int) -> dict[str, list[float]]:
     services = Services.create()
     api = fake_bot_api()
     try:
-        app = build_application(Settings(token=TOKEN, api_url=api.url), services)
+        app = build_application(Settings.embedded(token=TOKEN, api_url=api.url), services)
         await app.initialize()
         await app.start()
         assert app.updater is not None

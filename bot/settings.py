@@ -8,7 +8,7 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from bot.logs import TOKEN_PATTERN
@@ -40,7 +40,11 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything the bot is configured with. The token and secret never appear in repr()."""
+    """Everything the bot is configured with. The token and secret never appear in repr().
+
+    The field defaults are the one set of defaults: what `digitbot serve` runs with when nothing
+    is set (`from_env` falls back to them).
+    """
 
     token: str = field(repr=False)
     api_url: str = "https://api.telegram.org"
@@ -53,8 +57,8 @@ class Settings:
     model_path: Path | None = None
     model_sha256: str | None = None
     max_file_bytes: int = 10 * 1024 * 1024
-    # None: no heartbeat, as when an Application is built in code; from_env always sets one.
-    heartbeat_file: Path | None = None
+    # None: no heartbeat (Settings.embedded).
+    heartbeat_file: Path | None = DEFAULT_HEARTBEAT_FILE
     heartbeat_interval: int = 15
     # Abuse and faults (see docs/behaviour.md): 0 turns a limit off; empty allows everyone.
     rate_limit_per_minute: int = 20  # photos and image files: the expensive work
@@ -68,13 +72,23 @@ class Settings:
     startup_retry_max_seconds: float = 60.0
     download_timeout: float = 30.0
     # Corrections (bot/feedback): PostgreSQL at database_url, else SQLite in data_dir; both None
-    # switch them off, as when an Application is built in code. from_env always sets data_dir.
-    data_dir: Path | None = None
+    # switch them off (Settings.embedded).
+    data_dir: Path | None = DEFAULT_DATA_DIR
     database_url: str | None = field(default=None, repr=False)  # may hold a password
     keep_crops: bool = False
     # Worker processes reading photos (bot/workers.py); 0 reads them in threads of the bot's
-    # process, as when an Application is built in code. from_env defaults to 1.
-    recognition_processes: int = 0
+    # process (Settings.embedded).
+    recognition_processes: int = DEFAULT_RECOGNITION_PROCESSES
+
+    @classmethod
+    def embedded(cls, token: str, **changes: Any) -> Settings:
+        """Settings for an Application built in code (tests, benchmarks) rather than served.
+
+        No heartbeat, no corrections database, photos read in threads of the process; any
+        field can still be given.
+        """
+        off: dict[str, Any] = {"heartbeat_file": None, "data_dir": None, "recognition_processes": 0}
+        return cls(token=token, **(off | changes))
 
     @property
     def heartbeat_max_age(self) -> float:
@@ -143,7 +157,7 @@ class Settings:
                 )
         if secret is not None and not SECRET_SHAPE.match(secret):
             raise SettingsError(f"WEBHOOK_SECRET must be {SECRET_RULE}")
-        log_level = (get("LOG_LEVEL") or "INFO").upper()
+        log_level = (get("LOG_LEVEL") or cls.log_level).upper()
         if log_level not in LOG_LEVELS:
             raise SettingsError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
         model_path = get("MODEL_PATH")
@@ -169,7 +183,7 @@ class Settings:
                 TELEGRAM_DOWNLOAD_LIMIT // 2**20,
             )
             * 2**20,
-            heartbeat_file=Path(get("HEARTBEAT_FILE") or DEFAULT_HEARTBEAT_FILE),
+            heartbeat_file=_path(get("HEARTBEAT_FILE"), cls.heartbeat_file),
             heartbeat_interval=_int(
                 get("HEARTBEAT_INTERVAL"), "HEARTBEAT_INTERVAL", cls.heartbeat_interval, 1, 600
             ),
@@ -209,17 +223,21 @@ class Settings:
             download_timeout=_int(
                 get("DOWNLOAD_TIMEOUT"), "DOWNLOAD_TIMEOUT", int(cls.download_timeout), 1, 600
             ),
-            data_dir=Path(get("DATA_DIR") or DEFAULT_DATA_DIR),
+            data_dir=_path(get("DATA_DIR"), cls.data_dir),
             database_url=_database_url(get("DATABASE_URL")),
             keep_crops=_flag(get("KEEP_CROPS"), "KEEP_CROPS"),
             recognition_processes=_int(
                 get("RECOGNITION_PROCESSES"),
                 "RECOGNITION_PROCESSES",
-                DEFAULT_RECOGNITION_PROCESSES,
+                cls.recognition_processes,
                 0,
                 64,
             ),
         )
+
+
+def _path(raw: str | None, default: Path | None) -> Path | None:
+    return Path(raw) if raw is not None else default
 
 
 def _int(raw: str | None, name: str, default: int, low: int, high: int) -> int:

@@ -37,7 +37,7 @@ def services() -> Services:
 @pytest.fixture
 def settings(fake_api: FakeBotAPI) -> Settings:
     """Settings pointing the bot at the fake Bot API server."""
-    return Settings(token=TOKEN, api_url=fake_api.url)
+    return Settings.embedded(token=TOKEN, api_url=fake_api.url)
 
 
 @pytest.fixture

@@ -83,7 +83,7 @@ class TestRateLimit:
     @pytest.fixture
     def settings(self, fake_api: FakeBotAPI) -> Settings:
         # No pacing of chats here: what is tested is the per-user limit, not Telegram's.
-        return Settings(
+        return Settings.embedded(
             token=TOKEN,
             api_url=fake_api.url,
             rate_limit_per_minute=LIMIT,
@@ -176,7 +176,9 @@ class TestRateLimit:
 class TestAllowList:
     @pytest.fixture
     def settings(self, fake_api: FakeBotAPI) -> Settings:
-        return Settings(token=TOKEN, api_url=fake_api.url, allowed_user_ids=frozenset({FRIEND}))
+        return Settings.embedded(
+            token=TOKEN, api_url=fake_api.url, allowed_user_ids=frozenset({FRIEND})
+        )
 
     async def test_only_allowed_users_are_served(
         self,

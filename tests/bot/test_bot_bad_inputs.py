@@ -33,7 +33,7 @@ DOWNLOAD_TIMEOUT = 1.0
 @pytest.fixture
 def settings(fake_api: FakeBotAPI) -> Settings:
     """Short retry and download bounds, so a download that keeps failing is given up quickly."""
-    return Settings(
+    return Settings.embedded(
         token=TOKEN,
         api_url=fake_api.url,
         api_retry_seconds=0.5,

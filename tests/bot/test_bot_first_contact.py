@@ -53,7 +53,7 @@ async def test_privacy_without_corrections_says_nothing_is_kept(bot: BotHarness)
 class TestPrivacyWithCorrections:
     @pytest.fixture
     def settings(self, fake_api: FakeBotAPI, tmp_path: Path) -> Settings:
-        return Settings(
+        return Settings.embedded(
             token=TOKEN, api_url=fake_api.url, data_dir=tmp_path / "data", keep_crops=True
         )
 

@@ -60,7 +60,7 @@ class TestLogs:
     @pytest.fixture
     def settings(self, production_logging: io.StringIO, fake_api: FakeBotAPI) -> Settings:
         """Logging is set up before the bot is built, so its start-up is in the log too."""
-        return Settings(token=TOKEN, api_url=fake_api.url)
+        return Settings.embedded(token=TOKEN, api_url=fake_api.url)
 
     async def test_no_log_line_at_any_level_holds_the_token(
         self,

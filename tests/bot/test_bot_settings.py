@@ -22,6 +22,17 @@ def settings(**values: str) -> Settings:
     return Settings.from_env({"TELEGRAM_BOT_TOKEN": TOKEN, **values}, env_file=None)
 
 
+def test_one_set_of_defaults_with_nothing_set_the_class_defaults() -> None:
+    assert settings() == Settings(token=TOKEN)
+
+
+def test_embedded_settings_switch_off_what_only_a_served_bot_does() -> None:
+    got = Settings.embedded(TOKEN, api_url="http://127.0.0.1:1", keep_crops=True)
+    assert (got.heartbeat_file, got.data_dir, got.recognition_processes) == (None, None, 0)
+    assert (got.api_url, got.keep_crops) == ("http://127.0.0.1:1", True)
+    assert Settings.embedded(TOKEN, recognition_processes=2).recognition_processes == 2
+
+
 def test_defaults_with_only_a_token(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
     got = Settings.from_env()

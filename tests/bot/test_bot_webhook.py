@@ -27,7 +27,7 @@ def free_port() -> int:
 @pytest.fixture
 async def hooked(fake_api: FakeBotAPI, services: Services) -> AsyncIterator[tuple[BotHarness, str]]:
     """The bot serving its webhook on 127.0.0.1, and the local URL to post updates to."""
-    settings = Settings(
+    settings = Settings.embedded(
         token=TOKEN,
         api_url=fake_api.url,
         mode="webhook",

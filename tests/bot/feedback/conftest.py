@@ -61,8 +61,10 @@ def feedback_settings(fake_api: FakeBotAPI, database: URL) -> Settings:
     url = make_url(database)
     if url.get_backend_name() == "sqlite":
         assert url.database is not None
-        return Settings(token=TOKEN, api_url=fake_api.url, data_dir=Path(url.database).parent)
-    return Settings(
+        return Settings.embedded(
+            token=TOKEN, api_url=fake_api.url, data_dir=Path(url.database).parent
+        )
+    return Settings.embedded(
         token=TOKEN,
         api_url=fake_api.url,
         database_url=url.render_as_string(hide_password=False),

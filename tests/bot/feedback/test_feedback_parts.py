@@ -116,9 +116,12 @@ def test_crops_are_pngs_and_versions_name_the_model() -> None:
     with Image.open(io.BytesIO(crop_png(ink))) as image:
         assert (image.format, image.mode, image.size) == ("PNG", "L", (20, 30))
         assert image.getpixel((10, 15)) == 0 and image.getpixel((0, 0)) == 255
-    settings = Settings(token=TOKEN)
+    settings = Settings.embedded(token=TOKEN)
     assert model_version(settings) == SHIPPED_MODEL_SHA256[:16]
-    assert model_version(Settings(token=TOKEN, model_sha256="ABCDEF" * 11)) == ("abcdef" * 3)[:16]
+    assert (
+        model_version(Settings.embedded(token=TOKEN, model_sha256="ABCDEF" * 11))
+        == ("abcdef" * 3)[:16]
+    )
 
 
 def settings(**values: str) -> Settings:
@@ -129,7 +132,7 @@ def test_settings_default_to_sqlite_in_data() -> None:
     got = settings()
     assert (got.data_dir, got.database_url, got.keep_crops) == (Path("data"), None, False)
     assert database_url(got.database_url, got.data_dir).database == "data/digitbot.sqlite"
-    assert Settings(token=TOKEN).data_dir is None  # built in code: corrections off
+    assert Settings.embedded(token=TOKEN).data_dir is None  # built in code: corrections off
 
 
 def test_settings_take_postgresql_and_keep_its_password_out_of_repr() -> None:
@@ -172,11 +175,13 @@ def test_postgresql_tests_skip_locally_but_fail_in_ci(monkeypatch: pytest.Monkey
 
 
 def test_corrections_are_off_without_a_database() -> None:
-    assert open_store(Settings(token=TOKEN)) is None
+    assert open_store(Settings.embedded(token=TOKEN)) is None
 
 
 def test_an_unreachable_server_is_named_without_its_password() -> None:
-    settings = Settings(token=TOKEN, database_url="postgresql://bot:s3cret@127.0.0.1:1/digitbot")
+    settings = Settings.embedded(
+        token=TOKEN, database_url="postgresql://bot:s3cret@127.0.0.1:1/digitbot"
+    )
     with pytest.raises(DatabaseUnavailable, match=r"cannot open the database postgresql") as exc:
         open_store(settings)
     assert "s3cret" not in str(exc.value) and "127.0.0.1:1" in str(exc.value)
@@ -189,4 +194,4 @@ def test_a_database_from_a_newer_bot_is_refused(tmp_path: Path) -> None:
             "INSERT INTO alembic_version VALUES ('9999');"
         )
     with pytest.raises(DatabaseUnavailable, match="9999"):
-        open_store(Settings(token=TOKEN, data_dir=tmp_path))
+        open_store(Settings.embedded(token=TOKEN, data_dir=tmp_path))
