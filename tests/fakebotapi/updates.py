@@ -98,8 +98,8 @@ class Updates(_State):
         """Queue a photo message.
 
         ``photo`` is either explicit sizes ``[(bytes, width, height), ...]`` (smallest first, as
-        Telegram orders them) or one encoded image, from which Telegram-like thumbnails are
-        derived (real downscaled JPEGs when Pillow is importable, otherwise the same bytes).
+        Telegram orders them) or one encoded image, offered at Telegram's sizes
+        (:func:`fakebotapi.photos.telegram_sizes`).
         """
         variants = telegram_sizes(photo) if isinstance(photo, bytes | bytearray) else photo
         message = self._user_message(chat_id, user_id, first_name, username)
