@@ -38,7 +38,7 @@ from model.train import (
 class FeedbackConfig:
     """How the confirmed digits enter training, and how their accuracy is estimated."""
 
-    copies: int = 4  # as many as load_digits' images get (TrainingConfig.load_digits_copies)
+    copies: int = 10  # as many as load_digits' images get (TrainingConfig.load_digits_copies)
     variants: int = 3
     folds: int = 5  # below 2: no cross-validation
 

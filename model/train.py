@@ -47,7 +47,7 @@ class TrainingConfig:
     # this many times, plus its varied copies.
     load_digits_copies: int = 10
     load_digits_variants: int = 3
-    mnist_variants: int = 2
+    mnist_variants: int = 4
     verifier_examples: int = 30000
     verifier_hidden_layer_sizes: tuple[int, ...] = (64,)
 
