@@ -1,10 +1,12 @@
-"""Photo benchmark: how well the shipped model reads rendered phone photos of held-out handwriting.
+"""Photo benchmark: how well the shipped model reads rendered phone photos of unseen writers.
 
     python -m bench.accuracy                     # the basic conditions (issue 2's benchmark)
     python -m bench.accuracy --conditions all    # every condition, reported one by one
     python -m bench.accuracy --sides 1280,800,320   # which Telegram photo size to download
     python -m bench.accuracy --crop 0.05         # each photo cropped tight around its digits
     python -m bench.accuracy --glyphs            # the same handwriting without any photo
+
+The handwriting is MNIST's test digits [0:5000] (249 writers the model never saw).
 
 Photos are rendered at 1280x960 and, for smaller sides, downscaled and re-encoded as JPEG the
 way Telegram offers a photo at several sizes (`resized_jpeg`, from tests/fakebotapi/photos.py).
@@ -22,8 +24,8 @@ from dataclasses import dataclass
 
 from PIL import Image
 
-from bench.photos import BASIC, BLANK_CONDITIONS, CONDITIONS, HELDOUT, Case, bench_cases
-from model.data import mnist_glyphs
+from bench.photos import BASIC, BLANK_CONDITIONS, CONDITIONS, Case, bench_cases
+from model.data import mnist_benchmark
 from model.errors import ImageError
 from model.recognize import load_recognizer
 from model.store import load_model
@@ -129,13 +131,13 @@ def summary(outcomes: Sequence[Outcome]) -> dict[str, dict[str, dict[str, float]
 def glyph_accuracy() -> dict[str, float]:
     """The shipped classifier on the benchmark's handwriting with no photo in between.
 
-    Each held-out MNIST glyph is normalized straight to 8x8, as training data is. Photos
+    Each of MNIST's test digits [0:5000] is normalized straight to 8x8, as training data is. Photos
     lose from here (a photo's pen, light and noise change the glyph, and the digits must be
     found), so this is about what the photo figures can be expected to reach:
     with digits read this well, `numbers` of 2-4 digit numbers (as many of each length) are
     read whole.
     """
-    glyphs, labels = mnist_glyphs(HELDOUT)
+    glyphs, labels = mnist_benchmark()
     accuracy = float((load_model().predict(grids_of(glyphs)) == labels).mean())
     numbers = sum(accuracy**length for length in (2, 3, 4)) / 3
     return {"n": len(labels), "accuracy": accuracy, "numbers": numbers}
@@ -194,7 +196,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             print(json.dumps(figures))
         else:
             print(
-                f"{figures['n']:.0f} held-out MNIST digits, normalized without a photo: "
+                f"{figures['n']:.0f} MNIST test digits, normalized without a photo: "
                 f"{figures['accuracy']:.1%} read right, which reads "
                 f"{figures['numbers']:.1%} of 2-4 digit numbers whole"
             )

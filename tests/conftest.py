@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -10,7 +13,46 @@ import pytest
 from digit_photos import PhotoMaker, photo_bytes
 from fakebotapi import FakeBotAPI
 
-from model.data import MNIST_HELDOUT, mnist_glyphs
+from model.mnist import MnistError, mnist_folder
+
+GLYPHS = Path(__file__).with_name("mnist_glyphs.npz")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Outside CI, tests use MNIST only if it is at hand: they never fetch it."""
+    if IN_CI or os.environ.get("MNIST_DIR"):
+        return
+    try:
+        os.environ["MNIST_DIR"] = str(mnist_folder(fetch=False))
+    except MnistError:
+        os.environ["MNIST_DIR"] = str(Path(session.config.rootpath) / "no MNIST at hand")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    """A test that needs MNIST is skipped without it, but fails in CI, which must run it."""
+    with _mnist_needed():
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """As for set-up: no MNIST is a skip, or a failure in CI (CI=true)."""
+    with _mnist_needed():
+        return (yield)
+
+
+@contextmanager
+def _mnist_needed() -> Iterator[None]:
+    try:
+        yield
+    except MnistError as exc:
+        if IN_CI:
+            pytest.fail(f"CI must test with MNIST, but it cannot be had: {exc}")
+        pytest.skip(
+            f"needs MNIST, which is not at hand: `python -m model.mnist` fetches it ({exc})"
+        )
 
 
 @pytest.fixture
@@ -23,10 +65,23 @@ def fake_api() -> Iterator[FakeBotAPI]:
 
 
 @pytest.fixture(scope="session")
+def mnist_dir() -> Path:
+    """The folder of MNIST's IDX files (the test is skipped without it, outside CI)."""
+    return mnist_folder()
+
+
+@pytest.fixture(scope="session")
 def glyphs() -> dict[int, np.ndarray]:
-    """One clear held-out MNIST glyph per digit (ink 0..1), chosen once by index."""
-    images, labels = mnist_glyphs(MNIST_HELDOUT)
-    return {digit: images[np.flatnonzero(labels == digit)[3]] for digit in range(10)}
+    """One clear MNIST glyph per digit (ink 0..1), kept in the repository (`mnist_glyphs.npz`).
+
+    MNIST training digits (the indices are stored beside them; tests/model/test_mnist.py checks
+    them against MNIST), so that photos of digits need no download.
+    """
+    kept = np.load(GLYPHS)
+    return {
+        int(label): image / np.float32(255.0)
+        for image, label in zip(kept["images"], kept["labels"], strict=True)
+    }
 
 
 @pytest.fixture

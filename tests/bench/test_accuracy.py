@@ -33,12 +33,12 @@ def test_a_cropped_photo_holds_its_digits_with_the_margin_beside_them() -> None:
     assert cropped_jpeg(blank, 0.1) == blank.jpeg
 
 
-def test_glyphs_reads_the_held_out_handwriting_without_photos(
+def test_glyphs_reads_the_benchmark_handwriting_without_photos(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     main(["--glyphs", "--json"])
     figures = json.loads(capsys.readouterr().out)
-    assert figures["n"] == 1000  # the 100 held-out glyphs of each digit the photos are drawn from
+    assert figures["n"] == 5000  # MNIST's test digits [0:5000], which the photos are drawn from
     assert 0.95 < figures["accuracy"] < 1.0
     # As many numbers of 2, 3 and 4 digits, each read whole when all its digits are.
     p = figures["accuracy"]

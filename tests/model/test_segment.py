@@ -9,7 +9,6 @@ from PIL import Image
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
-from model.data import MNIST_HELDOUT, mnist_glyphs
 from model.preprocess import cut_apart, digit_counts, digit_options, stroke_columns, strokes
 from model.recognize import Recognizer, probabilities
 from model.segment import segmentation_examples, side_by_side
@@ -103,9 +102,10 @@ def _stretched_photo(glyph: np.ndarray, stretch: float) -> bytes:
     return encode(Image.fromarray(canvas.astype(np.uint8)).convert("RGB"))
 
 
-def test_a_wide_digit_in_one_stroke_is_not_cut(recognizer: Recognizer) -> None:
-    images, labels = mnist_glyphs(MNIST_HELDOUT)
-    photo = _stretched_photo(images[np.flatnonzero(labels == 2)[0]], 1.6)
+def test_a_wide_digit_in_one_stroke_is_not_cut(
+    recognizer: Recognizer, glyphs: dict[int, np.ndarray]
+) -> None:
+    photo = _stretched_photo(glyphs[2], 1.6)
     (options,) = digit_options(photo)
     # Cutting one stroke into two digits is possible, but pays for slicing it.
     assert all(option.sliced == 1 for option in options if len(option.parts) == 2)
