@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from sklearn.neural_network import MLPClassifier
@@ -26,6 +26,9 @@ SLICE_PENALTY = 2.5
 # (a 2's base) must be this much surer (total log-probability) to be read that way. 0.1 read
 # two 2s of the README's benchmark, standing on a base reaching past them, as 7; 0.15 none.
 UNMARKED_MARGIN = 0.15
+
+
+Verdict = Literal["digits", "writing", "nothing"]
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,15 @@ class Reading:
     right); empty when there is none."""
 
     digits: tuple[DigitReading, ...]
+    # No digit was found, and the picture shows writing: letters and words, not digits.
+    writing: bool = False
+
+    @property
+    def verdict(self) -> Verdict:
+        """ "digits" when digits were read; else "writing" (words, no digit) or "nothing"."""
+        if self.digits:
+            return "digits"
+        return "writing" if self.writing else "nothing"
 
     @property
     def text(self) -> str:
