@@ -54,8 +54,7 @@ class Outcome:
 
 def telegram_photo(data: bytes, long_side: int) -> bytes:
     """The image as Telegram offers a photo of at most `long_side` pixels: upright JPEG."""
-    image = Image.open(io.BytesIO(data))
-    image = ImageOps.exif_transpose(image).convert("RGB")
+    image = ImageOps.exif_transpose(Image.open(io.BytesIO(data))).convert("RGB")
     image.thumbnail((long_side, long_side), Image.Resampling.LANCZOS)
     out = io.BytesIO()
     image.save(out, "JPEG", quality=87)
@@ -89,7 +88,7 @@ def outcomes(folder: Path, side: str, recognizer: Recognizer) -> list[Outcome]:
             data = telegram_photo(data, int(side))
         try:
             reading, _ = read_photo(recognizer, data)
-            read, verdict = reading.text, reading.verdict
+            read, verdict = reading.text, str(reading.verdict)
         except ImageError:
             read, verdict = "<error>", "error"
         found.append(
