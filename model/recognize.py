@@ -32,17 +32,16 @@ UNMARKED_MARGIN = 0.15
 # The digit/writing/mark check (`model.nondigit`) judges each group of ink by the mean of its
 # pieces' probabilities; a group is digit-like from DIGIT_LIKE. A 1 is also an l, an I or any
 # straight stroke, so groups read as 1s only are left out of what tells writing from digits.
-# - A page of writing: WRITTEN_PAGE groups or more, and more than WRITTEN_LINE of the telling
+# - A page of writing: WRITTEN_PAGE groups or more, and more than WRITTEN_SHARE of the telling
 #   ones not digit-like. Digits are rare there: a line is read only when every piece of it is
 #   digit-like and NUMBER_RUN of them are not 1s (a number written among words).
-# - Elsewhere, a line of writing (two groups or more, more than WRITTEN_LINE of them not
-#   digit-like) keeps only runs of NUMBER_RUN digit-like digits side by side, not one alone (a
-#   letter that looks like a digit). In other lines a group is dropped only when it is clearly
-#   no digit (`Recognizer._stray`): a digit the check doubts is still read.
+# - Anywhere else, only a photo's only group is dropped, when it is clearly a mark
+#   (`Recognizer._stray`: the bent edge of paper, a scribble): a digit the check doubts (it
+#   doubts some 7s, taking them for corners, and more of a thin pen's digits) is still read.
 DIGIT_LIKE = 0.5
-WRITTEN_LINE = 0.5
+WRITTEN_SHARE = 0.5
 NUMBER_RUN = 2
-WRITTEN_PAGE = 4
+WRITTEN_PAGE = 5
 STRAY = 0.15
 # `Recognizer(check=...)`'s default: the shipped check.
 SHIPPED_CHECK: Any = object()
@@ -181,7 +180,7 @@ class Recognizer:
         # A 1 is also an l, an I or a stroke: what the page is, its other groups tell.
         telling = [k for k, g in enumerate(groups) if any(d.digit != 1 for d in g)]
         letters = sum(not digit_like[k] for k in telling)
-        page_of_writing = len(groups) >= WRITTEN_PAGE and letters > WRITTEN_LINE * len(telling)
+        page_of_writing = len(groups) >= WRITTEN_PAGE and letters > WRITTEN_SHARE * len(telling)
         kept: list[int] = []
         for line in dict.fromkeys(g[0].line for g in groups):
             members = [k for k, g in enumerate(groups) if g[0].line == line]
@@ -190,18 +189,9 @@ class Recognizer:
                 if all(every_piece[k] for k in members) and others >= NUMBER_RUN:
                     kept += members
                 continue
-            doubted = sum(not digit_like[k] for k in members)
-            if len(members) < 2 or doubted <= WRITTEN_LINE * len(members):
-                kept += [k for k in members if not self._stray(means[k], len(groups))]
-                continue
-            run: list[int] = []
-            for k in [*members, -1]:
-                if k >= 0 and digit_like[k]:
-                    run.append(k)
-                    continue
-                if sum(len(groups[j]) for j in run) >= NUMBER_RUN:
-                    kept += run
-                run = []
+            # Beside other writing a mark was already told from digits by its shape and place
+            # (`model.preprocess.digit_groups`); a photo's only group is looked at again.
+            kept += [k for k in members if len(groups) > 1 or not self._stray(means[k])]
         if kept:
             return [groups[k] for k in sorted(kept)], False
         return [], sum(float(m[WRITING]) for m in means) > sum(float(m[MARK]) for m in means)
@@ -254,15 +244,14 @@ class Recognizer:
         return scored
 
     @staticmethod
-    def _stray(mean: np.ndarray, count: int) -> bool:
-        """Whether a group (the check's mean probabilities) is clearly no digit (below STRAY).
+    def _stray(mean: np.ndarray) -> bool:
+        """Whether a group (the check's mean probabilities) is clearly no digit but a mark.
 
-        A photo's only group is a digit more often than anything else: it is dropped only when
-        it looks most like a mark (a letter alone is still read as the digit it resembles).
+        Below STRAY and most like a mark: a scribble, a blob, an edge. A group most like a
+        letter outside a line of writing is still read: a digit (a 7 the check doubts, a
+        photo's only glyph) is far likelier there than a letter.
         """
-        if float(mean[DIGIT]) >= STRAY:
-            return False
-        return count > 1 or int(np.argmax(mean)) == MARK
+        return float(mean[DIGIT]) < STRAY and int(np.argmax(mean)) == MARK
 
     def _wholeness(self, found: list[DigitImage]) -> np.ndarray:
         """The verifier's probability that each image is one whole digit (1.0 without one)."""

@@ -100,6 +100,14 @@ def test_a_number_keeps_a_digit_the_check_doubts(
     assert _read_with(check, recognizer, glyphs, [[2, 5, 8, 6]]) == "2586"
 
 
+def test_a_digit_the_check_takes_for_a_mark_is_read_beside_other_digits(
+    recognizer: Recognizer, glyphs: dict[int, np.ndarray]
+) -> None:
+    # The check takes some 7s for the corner of a sheet; beside other digits they are digits.
+    check = FakeCheck({3: DIGIT, 7: MARK})
+    assert _read_with(check, recognizer, glyphs, [[3, 7, 7]]) == "377"
+
+
 def test_on_a_page_of_writing_only_lines_of_digits_are_read(
     recognizer: Recognizer, glyphs: dict[int, np.ndarray]
 ) -> None:
