@@ -10,7 +10,12 @@ It learns from:
   fonts-bwht, fonts-sjfonts and fonts-dejavu-core, and OFL hand fonts of npm's @fontsource),
   drawn with the digits' pens (`model.augment.varied_glyph`), then found, grouped and cut into
   digit-sized pieces by the photo path's own functions, as a photo of them would be;
-- marks: strokes, arcs, corners, scribbles and blobs drawn here.
+- marks: bent edges, corners, scribbles, blobs and dots drawn here (never a straight line,
+  which is a 1).
+Digits and marks go through the same photo-path functions as the writing. Every font file
+under the font folders is used, so the result depends on the fonts installed: the shipped
+file was made from the 44 that `scripts/nondigit_fonts` installs on Debian 13 with
+fonts-dejavu-core (their names are stored in the file), one thread, 100,000 examples.
 The fonts are needed only here; the bot loads the fitted model, whose sha256 is pinned in
 `model.nondigit` like the digit model's in `model.shipped`.
 """
@@ -241,7 +246,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         action="append",
         help="folders with font files (default: /usr/share/fonts and build/fonts)",
     )
-    parser.add_argument("--examples", type=int, default=40000)
+    parser.add_argument("--examples", type=int, default=100000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--hidden", default="256", help="hidden layer sizes, e.g. 256 or 128,64")
     parser.add_argument("--out", type=Path, default=Path("build/nondigit.joblib"))
