@@ -161,9 +161,12 @@ class Recognizer:
     def _not_writing(
         self, groups: list[list[DigitReading]]
     ) -> tuple[list[list[DigitReading]], bool]:
-        """The groups that are digits (see DIGIT_LIKE), and whether the rest is writing.
+        """The groups read as digits, and whether what is not read is writing.
 
-        The groups are in reading order; each group's digits share one line.
+        All of them, unless the photo is a page of writing (see WRITTEN_PAGE): then only its
+        lines of digits, and when there is none, the verdict is writing if the check finds
+        its groups likelier writing than marks. The groups are in reading order; each
+        group's digits share one line.
         """
         flat = [d for g in groups for d in g]
         features = verifier_features(
