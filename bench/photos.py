@@ -34,7 +34,7 @@ from typing import Literal, get_args
 
 import numpy as np
 from numpy.typing import NDArray
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 from scipy import ndimage
 
 from model.augment import skeleton
@@ -66,6 +66,7 @@ Lighting = Literal["even", "gradient", "shadow", "dim"]
 Background = Literal["plain", "grid", "ruled", "wall"]
 Distractor = Literal["specks", "edge", "finger"]
 Mark = Literal["none", "underline", "box", "circle"]
+Writing = Literal["none", "printed", "handwritten"]
 
 Range = tuple[float, float]
 RGB = tuple[int, int, int]
@@ -174,6 +175,10 @@ class Condition:
     the mark runs into the digits)."""
     ring_overlap: Range = (0.0, 0.4)
     """How far a ring's end runs past its start, in radians (negative: a gap is left open)."""
+    writing: Writing = "none"
+    """Lines of words on a photo without digits: "printed" in a typeface, "handwritten" in the
+    same typeface bent, slanted and re-stroked as a hand would write it (the blanks that matter:
+    a page of words must not be read as digits)."""
 
     def __post_init__(self) -> None:
         _check_choice("stroke", self.stroke, Stroke)
@@ -181,6 +186,7 @@ class Condition:
         _check_choice("lighting", self.lighting, Lighting)
         _check_choice("background", self.background, Background)
         _check_choice("mark", self.mark, Mark)
+        _check_choice("writing", self.writing, Writing)
         for d in self.distractors:
             _check_choice("distractor", d, Distractor)
         w, h = self.size
@@ -312,11 +318,15 @@ COMBINED: dict[str, Condition] = {
         Condition("boxed", mark="box", digit_height=_MARKED),
         Condition("circled", mark="circle", digit_height=_MARKED),
         Condition("circled-open", mark="circle", ring_overlap=(-0.6, -0.15), digit_height=_MARKED),
+        # Blanks that hold writing (their digit photos are plain-black ones).
+        Condition("words-printed", writing="printed"),
+        Condition("words-handwritten", writing="handwritten", ink=BLUE_BALLPOINT),
     ]
 }
 """Asked for by name (not part of "all"). Two hazards at once: faint ink beside a hard shadow
-is what the shadow-edge check could take for an edge. And the lines people draw with their pen
-to set a number apart: under it (clear of the digits, or running into them), a box, a ring."""
+is what the shadow-edge check could take for an edge. The lines people draw with their pen
+to set a number apart: under it (clear of the digits, or running into them), a box, a ring.
+And pages of words, printed or handwritten, for photos without a digit."""
 
 
 def get_condition(name: str) -> Condition:
@@ -964,6 +974,8 @@ def _render(
             stroke = share * float(np.median([b[3] - b[1] for b in boxes]))
             _draw_mark(img, cond, rng, boxes, theta, blur, ink_alpha, ink_rgb, stroke)
 
+    if not glyphs and cond.writing != "none":
+        _draw_writing(img, cond, rng, blur)
     if "specks" in cond.distractors:
         _draw_specks(img, cond, rng, boxes, blur)
     room = _room(boxes, cond.size, 0.02 * h_img)
@@ -989,6 +1001,58 @@ def _render(
     quality = int(rng.integers(cond.jpeg_quality[0], cond.jpeg_quality[1] + 1))
     photo.save(out, format="JPEG", quality=quality)
     return out.getvalue(), boxes
+
+
+# Words for the pages of writing: everyday notes, none of them a digit.
+_NOTES = (
+    "please call me back when you can",
+    "shopping list eggs butter apples bread",
+    "meeting moved to the blue room",
+    "happy birthday to my best friend",
+    "the quick brown fox jumps over the lazy dog",
+    "do not forget to water the plants",
+    "Chapter one The beginning",
+    "Notes on the lecture about rivers",
+    "Dear Sir thank you for your letter",
+    "Remember the keys and the umbrella",
+)
+
+
+def _draw_writing(img: F32, cond: Condition, rng: np.random.Generator, blur: float) -> None:
+    """Write lines of words on the page, printed or as a hand would (``cond.writing``)."""
+    h_img, w_img = img.shape[1:]
+    size = int(h_img * rng.uniform(0.035, 0.08))
+    font = ImageFont.load_default(size)
+    canvas = Image.new("L", (w_img, h_img), 0)
+    drawing = ImageDraw.Draw(canvas)
+    top = rng.uniform(0.08, 0.3) * h_img
+    left = rng.uniform(0.04, 0.15) * w_img
+    y = top
+    for _ in range(int(rng.integers(2, 7))):
+        line = _NOTES[int(rng.integers(len(_NOTES)))]
+        line = line.upper() if rng.random() < 0.2 else line
+        if y > h_img - 1.5 * size:
+            break
+        drawing.text((left, y), line, font=font, fill=255)
+        y += size * rng.uniform(1.4, 2.4)
+    mask = np.asarray(canvas, dtype=np.float32) / np.float32(255.0)
+    if cond.writing == "handwritten":
+        # A hand's slant, a wavering line and an uneven pen.
+        shear = rng.uniform(-0.3, 0.3)
+        ys, xs = np.indices(mask.shape, dtype=np.float32)
+        wobble = size * 0.25
+        dy = ndimage.gaussian_filter(rng.uniform(-1, 1, mask.shape), size / 3) * wobble * 20
+        dx = ndimage.gaussian_filter(rng.uniform(-1, 1, mask.shape), size / 3) * wobble * 20
+        mask = ndimage.map_coordinates(
+            mask, [ys + dy, xs + dx + shear * (ys - h_img / 2)], order=1, mode="constant"
+        ).astype(np.float32)
+        if rng.random() < 0.5:
+            mask = ndimage.grey_dilation(mask, size=(2, 2))
+    mask = ndimage.gaussian_filter(mask, blur)
+    ink = _jitter_rgb(rng, cond.ink, cond.ink_jitter)
+    alpha = rng.uniform(*cond.ink_alpha)
+    for c in range(3):
+        img[c] *= 1.0 - alpha * mask * (1.0 - ink[c] / 255.0)
 
 
 def render_digits(

@@ -180,7 +180,7 @@ async def _read_and_answer(message: Message, context: Context, file_id: str) -> 
         await message.reply_text(texts.IMAGE_TOO_LARGE)
         return
     if preview is None:
-        await message.reply_text(texts.NO_DIGIT)
+        await message.reply_text(texts.WRITING if reading.writing else texts.NO_DIGIT)
         return
     offer = corrections.offer(context, message, reading)
     sent = await message.reply_photo(

@@ -88,6 +88,10 @@ NO_DIGIT = (
     "For a better photo: write with a dark pen on plain light paper, fill a good part of the "
     "frame with the digits, keep them apart, and avoid shadows across the page."
 )
+WRITING = (
+    "That looks like writing, not digits. ✍️ I only read handwritten digits: send a photo of "
+    "a digit or a number."
+)
 NOT_AN_IMAGE = (
     "I couldn't open that as an image – the file may be damaged or in a format I don't read. "
     "Please send " + ACCEPTED + "."

@@ -95,3 +95,92 @@ def varied_grid_ink(grid: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     if rng.random() < ELASTIC_SHARE:
         ink = elastic(ink, rng, alpha=EIGHT_BY_EIGHT_ALPHA, sigma=5.0)
     return ink
+
+
+# European handwriting, for the digit/writing/mark check's training (`model.train_nondigit`).
+# MNIST's writers (American) write 1 as a bare stroke and 7 without a
+# crossbar; much of Europe writes 1 with a flag (a short stroke from the top down to the left)
+# and crosses the 7. NIST's normalization stretches every digit to the same width, so a flagged
+# 1 the model has never seen looks like a 7 to it. `european_glyph` adds those strokes.
+FOOT_SHARE = 0.3  # of European 1s, those also given a base bar
+
+
+def with_stroke(
+    ink: np.ndarray, start: tuple[float, float], end: tuple[float, float], width: float
+) -> np.ndarray:
+    """Return `ink` with a straight pen stroke from `start` to `end` (row, column) drawn on it."""
+    ys, xs = np.indices(ink.shape, dtype=np.float64)
+    (y0, x0), (y1, x1) = start, end
+    dy, dx = y1 - y0, x1 - x0
+    along = np.clip(((ys - y0) * dy + (xs - x0) * dx) / max(dy * dy + dx * dx, 1e-9), 0.0, 1.0)
+    distance = np.hypot(ys - y0 - along * dy, xs - x0 - along * dx)
+    stroke = np.clip(width / 2.0 + 0.5 - distance, 0.0, 1.0)
+    return np.maximum(ink, stroke.astype(ink.dtype))
+
+
+def stroke_width(ink: np.ndarray) -> float:
+    """The glyph's pen width in pixels: twice the mean distance to paper along stroke centres."""
+    inked = ink > 0.5
+    if not inked.any():
+        return 2.0
+    depth = ndimage.distance_transform_edt(inked)
+    centres = inked & (depth >= ndimage.grey_dilation(depth, size=(3, 3)))
+    return float(2.0 * depth[centres].mean())
+
+
+def _ink_rows_and_cols(inked: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return np.flatnonzero(inked.any(axis=1)), np.flatnonzero(inked.any(axis=0))
+
+
+def flagged_one(glyph: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Return a 1 (ink 0..1) written the European way: a flag from its top down to the left.
+
+    The flag's length, angle and width vary; one in `FOOT_SHARE` also gets a base bar.
+    """
+    ink = np.pad(glyph.astype(np.float32), 8)
+    inked = ink > 0.5
+    rows, _ = _ink_rows_and_cols(inked)
+    if rows.size < 4:
+        return ink
+    top, bottom = int(rows[0]), int(rows[-1])
+    height = bottom - top + 1
+    width = stroke_width(ink) * rng.uniform(0.8, 1.1)
+    tip = (top + width / 3.0, float(np.flatnonzero(inked[top]).mean()))
+    length = rng.uniform(0.2, 0.45) * height
+    angle = np.radians(rng.uniform(25.0, 60.0))  # below the horizontal
+    end = (tip[0] + length * np.sin(angle), tip[1] - length * np.cos(angle))
+    ink = with_stroke(ink, tip, end, width)
+    if rng.random() < FOOT_SHARE:
+        foot_y = bottom - width / 3.0
+        foot_x = float(np.flatnonzero(inked[bottom]).mean())
+        half = rng.uniform(0.15, 0.3) * height
+        ink = with_stroke(ink, (foot_y, foot_x - half), (foot_y, foot_x + half), width)
+    return ink
+
+
+def crossed_seven(glyph: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Return a 7 (ink 0..1) with a short crossbar through the middle of its stem."""
+    ink = np.pad(glyph.astype(np.float32), 8)
+    inked = ink > 0.5
+    rows, cols = _ink_rows_and_cols(inked)
+    if rows.size < 4:
+        return ink
+    top, height = int(rows[0]), int(rows[-1] - rows[0] + 1)
+    row = top + round(rng.uniform(0.45, 0.6) * (height - 1))
+    stem = np.flatnonzero(inked[row])
+    if stem.size == 0:
+        return ink
+    width = stroke_width(ink) * rng.uniform(0.8, 1.1)
+    centre = float(stem.mean()) + rng.uniform(-0.1, 0.1) * (cols[-1] - cols[0])
+    half = rng.uniform(0.2, 0.35) * (cols[-1] - cols[0] + 1)
+    rise = np.tan(np.radians(rng.uniform(-10.0, 5.0))) * half  # often rising to the right
+    return with_stroke(ink, (row - rise, centre - half), (row + rise, centre + half), width)
+
+
+def european_glyph(
+    glyph: np.ndarray, label: int, rng: np.random.Generator, share: float
+) -> np.ndarray:
+    """Write `share` of 1s and 7s the European way (see `flagged_one`, `crossed_seven`)."""
+    if label not in (1, 7) or share <= 0.0 or rng.random() >= share:
+        return glyph
+    return flagged_one(glyph, rng) if label == 1 else crossed_seven(glyph, rng)

@@ -372,14 +372,15 @@ def digit_groups(
         for index, sl in enumerate(ndimage.find_objects(inked), start=1)
         if sl is not None
     ]
-    junk = [box for i, box in pieces if _border_junk(box, areas[i], labels.shape)]
+    junk_pieces = [(i, box) for i, box in pieces if _border_junk(box, areas[i], labels.shape)]
+    junk = [box for _, box in junk_pieces]
     pieces = [
         (i, box)
         for i, box in pieces
         if box not in junk and not _edge_sliver(box, junk, labels.shape)
     ]
     if not pieces:
-        return []
+        return _found(_cropped_groups(junk_pieces, areas, labels, grey), labels)
     tallest = _tallest(pieces, labels.shape)
     pieces = [(i, box) for i, box in pieces if _side(box) >= max(3, 0.2 * tallest)]
     pieces = sorted(pieces, key=lambda p: -areas[p[0]])[:MAX_PIECES]
@@ -408,18 +409,58 @@ def digit_groups(
     # and then what touches the border is read if it is digit-sized.
     full_height = [g for g in groups if g[0][3] - g[0][1] >= 0.5 * labels.shape[0]]
     groups = inside_groups or full_height
+    groups = groups or _cropped_groups(junk_pieces, areas, labels, grey)
+    return _found(groups, labels)
+
+
+def _found(groups: list[tuple[Box, list[int]]], labels: np.ndarray) -> list[tuple[Box, np.ndarray]]:
+    """The digit-sized groups in reading order, each box with its strokes labelled 1, 2, ..."""
     if not groups:
         return []
-    tallest = max(box[3] - box[1] for box, _ in groups)
-    shortest = _shortest_digit(tallest, labels.shape)
+    digit_sized = _digit_sized(groups, labels.shape)
     found = []
     renumbered = np.zeros(int(labels.max()) + 1, np.int32)
-    digit_sized = [g for g in groups if g[0][3] - g[0][1] >= shortest]
     for (x0, y0, x1, y1), indices in _reading_order(digit_sized):
         renumbered[:] = 0
         renumbered[indices] = np.arange(1, len(indices) + 1)
         found.append(((x0, y0, x1, y1), renumbered[labels[y0:y1, x0:x1]]))
     return found
+
+
+def _digit_sized(
+    groups: list[tuple[Box, list[int]]], shape: tuple[int, ...]
+) -> list[tuple[Box, list[int]]]:
+    """The groups tall enough to be digits beside the writing of their own line
+    (`_shortest_digit`) and at least SMALLEST_LINE as tall as the tallest writing.
+
+    Lines of one photo differ in size (a page seen at an angle, a hand that writes larger
+    further down): a line of small digits is still digits beside a line of large ones.
+    """
+    heights = [box[3] - box[1] for box, _ in groups]
+    tallest = max(heights)
+    lines = line_numbers([box for box, _ in groups])
+    line_tallest: dict[int, int] = {}
+    for line, height in zip(lines, heights, strict=True):
+        line_tallest[line] = max(line_tallest.get(line, 0), height)
+    return [
+        group
+        for group, line, height in zip(groups, lines, heights, strict=True)
+        if height >= max(_shortest_digit(line_tallest[line], shape), SMALLEST_LINE * tallest)
+    ]
+
+
+def _cropped_groups(
+    junk: list[tuple[int, Box]], areas: np.ndarray, labels: np.ndarray, grey: np.ndarray | None
+) -> list[tuple[Box, list[int]]]:
+    """When nothing else is found: the writing in `junk` (border junk) cropped so tight that it
+    spans the frame (`_cropped_stroke`), unless it is an edge (`_an_edge`)."""
+    cropped = [
+        (i, box)
+        for i, box in junk
+        if _cropped_stroke(box, int(areas[i]), labels.shape)
+        and (grey is None or not _an_edge(i, box, labels, grey))
+    ]
+    return _grouped(cropped, _tallest(cropped, labels.shape)) if cropped else []
 
 
 def _reading_order(groups: list[tuple[Box, list[int]]]) -> list[tuple[Box, list[int]]]:
@@ -488,6 +529,8 @@ def _side(box: Box) -> int:
 # A digit is at least this fraction of the height of the tallest writing in the photo; shorter
 # ink is a speck, a dot or a fragment of a stroke.
 SHORTEST_DIGIT = 0.45
+# A line of writing is at least this fraction of the height of the tallest writing.
+SMALLEST_LINE = 0.3
 
 
 def _shortest_digit(tallest: int, shape: tuple[int, ...]) -> float:
@@ -519,6 +562,16 @@ def _touches_border(box: Box, shape: tuple[int, ...]) -> bool:
     h, w = shape
     x0, y0, x1, y1 = box
     return x0 == 0 or y0 == 0 or x1 == w or y1 == h
+
+
+def _cropped_stroke(box: Box, area: int, shape: tuple[int, ...]) -> bool:
+    """Border junk (`_border_junk`) only for spanning the frame one way: a stroke of writing
+    cropped tight, not a paper edge (`_edge_line`), a finger or a table (solid)."""
+    h, w = shape
+    x0, y0, x1, y1 = box
+    bw, bh = x1 - x0, y1 - y0
+    one_way = (bw > 0.9 * w) != (bh > 0.9 * h)
+    return one_way and area / (bw * bh) <= SOLID and not _edge_line(box, area, shape)
 
 
 def _edge_line(box: Box, area: int, shape: tuple[int, ...]) -> bool:
@@ -625,6 +678,10 @@ def _an_edge(index: int, box: Box, labels: np.ndarray, grey: np.ndarray) -> bool
     return typical > EDGE_DARKNESS
 
 
+# More than this share of its box inked: a solid thing (a finger, a table), not a stroke.
+SOLID = 0.45
+
+
 def _border_junk(box: Box, area: int, shape: tuple[int, ...]) -> bool:
     """A paper edge, a finger or a table at the frame's border: touches it and is solid or huge."""
     h, w = shape
@@ -632,7 +689,7 @@ def _border_junk(box: Box, area: int, shape: tuple[int, ...]) -> bool:
     if not _touches_border(box, shape):
         return False
     bw, bh = x1 - x0, y1 - y0
-    return bw > 0.9 * w or bh > 0.9 * h or area / (bw * bh) > 0.45
+    return bw > 0.9 * w or bh > 0.9 * h or area / (bw * bh) > SOLID
 
 
 def _grouped(pieces: list[tuple[int, Box]], tallest: int) -> list[tuple[Box, list[int]]]:
@@ -990,6 +1047,11 @@ def _options_in(grey: np.ndarray, factor: float, faint: bool = False) -> list[Op
             options += _without_line(group, pieces, ink, maybe, factor, line)
         found.append(options)
     return found
+
+
+def group_cuts(group: Box, pieces: np.ndarray, ink: np.ndarray) -> Options:
+    """The ways to cut a group of `digit_groups(labels)` of `ink` into digits, as photos are."""
+    return _cuts(group, pieces, ink, 1.0, 0)
 
 
 def _cuts(

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import functools
+import itertools
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from sklearn.neural_network import MLPClassifier
 
+from model.nondigit import DIGIT, MARK, WRITING, load_check
 from model.preprocess import WORK_SIDE, Box, DigitImage, Options, digit_options
 from model.segment import verifier_features
 from model.store import load_stored_model
@@ -26,6 +29,24 @@ SLICE_PENALTY = 2.5
 # (a 2's base) must be this much surer (total log-probability) to be read that way. 0.1 read
 # two 2s of the README's benchmark, standing on a base reaching past them, as 7; 0.15 none.
 UNMARKED_MARGIN = 0.15
+# The digit/writing/mark check (`model.nondigit`) judges each group of ink by the mean of its
+# pieces' probabilities; a group is digit-like from DIGIT_LIKE. A 1 is also an l, an I or any
+# straight stroke, so groups read as 1s only are left out of what tells writing from digits.
+# - A page of writing: WRITTEN_PAGE groups or more, and more than WRITTEN_SHARE of the telling
+#   ones not digit-like. Digits are rare there: a line is read only when every piece of it is
+#   digit-like and NUMBER_RUN of them are not 1s (a number written among words).
+# - Anywhere else nothing is dropped: the check takes some digits for marks (a felt pen's 7
+#   for a corner, a 2 for a scribble; even when 90 % sure, 2 of 400 rendered single digits),
+#   and doubts more of a thin pen's digits.
+DIGIT_LIKE = 0.5
+WRITTEN_SHARE = 0.5
+NUMBER_RUN = 2
+WRITTEN_PAGE = 5
+# `Recognizer(check=...)`'s default: the shipped check.
+SHIPPED_CHECK: Any = object()
+
+
+Verdict = Literal["digits", "writing", "nothing"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +61,7 @@ class DigitReading:
     grid: np.ndarray  # (8, 8) values 0..16
     ink: np.ndarray  # the crop the grid was made from, ink 0..1
     line: int = 0  # the line of writing it is on, 0 at the top
+    aspect: float = 1.0  # width / height of its deslanted ink
 
     @property
     def unsure(self) -> bool:
@@ -53,6 +75,15 @@ class Reading:
     right); empty when there is none."""
 
     digits: tuple[DigitReading, ...]
+    # No digit was found, and the picture shows writing: letters and words, not digits.
+    writing: bool = False
+
+    @property
+    def verdict(self) -> Verdict:
+        """ "digits" when digits were read; else "writing" (words, no digit) or "nothing"."""
+        if self.digits:
+            return "digits"
+        return "writing" if self.writing else "nothing"
 
     @property
     def text(self) -> str:
@@ -101,20 +132,68 @@ class Recognizer:
     """Reads digits from image bytes with a fitted estimator taking `(n, 64)` grids on 0..16."""
 
     def __init__(
-        self, estimator: Any, verifier: Any = None, work_side: int = WORK_SIDE, reduced: bool = True
+        self,
+        estimator: Any,
+        verifier: Any = None,
+        work_side: int = WORK_SIDE,
+        reduced: bool = True,
+        check: Any = SHIPPED_CHECK,
     ) -> None:
         self.estimator = estimator
         self.verifier = verifier
         self.work_side = work_side
         self.reduced = reduced
+        # None reads every group as digits.
+        self.check = shipped_check() if check is SHIPPED_CHECK else check
 
     def read(self, data: bytes) -> Reading:
         """Return the digits in the image; raises `model.errors.ImageError` for bad input."""
-        readings: list[DigitReading] = []
+        groups: list[list[DigitReading]] = []
         for options in digit_options(data, self.work_side, self.reduced):
             line = options[0].line
-            readings += [replace(d, line=line) for d in self._most_convincing(options)]
-        return Reading(digits=tuple(readings))
+            groups.append([replace(d, line=line) for d in self._most_convincing(options)])
+        groups = [g for g in groups if g]
+        if self.check is None or not groups:
+            return Reading(digits=tuple(d for g in groups for d in g))
+        kept, writing = self._not_writing(groups)
+        return Reading(digits=tuple(d for g in kept for d in g), writing=writing)
+
+    def _not_writing(
+        self, groups: list[list[DigitReading]]
+    ) -> tuple[list[list[DigitReading]], bool]:
+        """The groups read as digits, and whether what is not read is writing.
+
+        All of them, unless the photo is a page of writing (see WRITTEN_PAGE): then only its
+        lines of digits, and when there is none, the verdict is writing if the check finds
+        its groups likelier writing than marks. The groups are in reading order; each
+        group's digits share one line.
+        """
+        flat = [d for g in groups for d in g]
+        features = verifier_features(
+            np.stack([d.grid.reshape(-1) for d in flat]), np.array([d.aspect for d in flat])
+        )
+        probs = probabilities(self.check, features)
+        bounds = np.cumsum([0, *(len(g) for g in groups)])
+        pairs = list(itertools.pairwise(bounds))
+        means = [probs[a:b].mean(axis=0) for a, b in pairs]
+        digit_like = [float(m[DIGIT]) >= DIGIT_LIKE for m in means]
+        # Each piece of each group, digit-like or not.
+        every_piece = [bool((probs[a:b, DIGIT] >= DIGIT_LIKE).all()) for a, b in pairs]
+        # A 1 is also an l, an I or a stroke: what the page is, its other groups tell.
+        telling = [k for k, g in enumerate(groups) if any(d.digit != 1 for d in g)]
+        letters = sum(not digit_like[k] for k in telling)
+        page_of_writing = len(groups) >= WRITTEN_PAGE and letters > WRITTEN_SHARE * len(telling)
+        if not page_of_writing:
+            return groups, False
+        kept: list[int] = []
+        for line in dict.fromkeys(g[0].line for g in groups):
+            members = [k for k, g in enumerate(groups) if g[0].line == line]
+            others = sum(d.digit != 1 for k in members for d in groups[k])
+            if all(every_piece[k] for k in members) and others >= NUMBER_RUN:
+                kept += members
+        if kept:
+            return [groups[k] for k in sorted(kept)], False
+        return [], sum(float(m[WRITING]) for m in means) > sum(float(m[MARK]) for m in means)
 
     def _most_convincing(self, options: Options) -> list[DigitReading]:
         """Read each way of cutting a group and keep the most convincing one.
@@ -188,9 +267,16 @@ class Recognizer:
                 box=digit.box,
                 grid=digit.grid,
                 ink=digit.ink,
+                aspect=digit.aspect,
             )
             for digit, probs, ranked in zip(found, found_probabilities, order, strict=True)
         ]
+
+
+@functools.cache
+def shipped_check() -> Any:
+    """The shipped digit/writing/mark check (`model.nondigit`), loaded once."""
+    return load_check()
 
 
 def load_recognizer(path: Path | None = None, sha256: str | None = None) -> Recognizer:

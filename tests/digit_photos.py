@@ -7,7 +7,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
+from scipy import ndimage
 
 from bench.accuracy import resized_jpeg
 from bench.photos import bench_cases
@@ -72,3 +73,28 @@ def bench_reading(
     """Bench photo `case` of `condition` (at `side` px): its label and what is read."""
     (photo,) = bench_cases(kind, case + 1, seed=seed, conditions=[condition], start=case)
     return photo.label, recognizer.read(resized_jpeg(photo.jpeg, side)).text
+
+
+WORDS = (
+    "Dear Anna, thank you for",
+    "the lovely flowers you sent",
+    "me last week. See you soon!",
+)
+
+
+def words_page(lines: Sequence[str] = WORDS, size: int = 60, wavy: bool = False) -> Image.Image:
+    """Lines of words on paper (1280x960), printed, or `wavy` as a hand would write them."""
+    font = ImageFont.load_default(size)
+    page = Image.new("L", (1280, 960), 225)
+    drawing = ImageDraw.Draw(page)
+    for k, line in enumerate(lines):
+        drawing.text((80, 150 + k * int(2.2 * size)), line, font=font, fill=35)
+    if not wavy:
+        return page
+    rng = np.random.default_rng(size)
+    grey = np.asarray(page, dtype=np.float64)
+    dy = ndimage.gaussian_filter(rng.uniform(-1, 1, grey.shape), 12) * 200
+    dx = ndimage.gaussian_filter(rng.uniform(-1, 1, grey.shape), 12) * 200
+    ys, xs = np.indices(grey.shape, dtype=np.float64)
+    warped = ndimage.map_coordinates(grey, [ys + dy, xs + dx], order=1, mode="nearest")
+    return Image.fromarray(np.clip(warped, 0, 255).astype(np.uint8), "L")

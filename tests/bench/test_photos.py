@@ -198,3 +198,25 @@ def test_bench_cases_cycle_conditions_and_reject_unknown_kind() -> None:
         next(bench_cases("poster", 1, seed=0))
     with pytest.raises(KeyError):
         next(bench_cases("single", 1, seed=0, conditions=["nope"]))
+
+
+@pytest.mark.parametrize("name", ["words-printed", "words-handwritten"])
+def test_pages_of_words_hold_lines_of_ink_and_no_digit(name: str) -> None:
+    cond = replace(get_condition(name), size=SMALL)
+    jpeg = render_blank(cond, np.random.default_rng(0))
+    gray = _gray(jpeg)
+    rows = (gray < 0.6 * np.median(gray)).any(axis=1)
+    # Two or more lines of writing: runs of inked rows with paper between them.
+    starts = np.flatnonzero(rows[1:] & ~rows[:-1])
+    assert len(starts) >= 2
+    assert _dark_fraction(gray) > 1e-3
+    (case,) = bench_cases("blank", 1, seed=0, conditions=[name])
+    assert case.label == "" and case.boxes == ()
+    # Photos with digits under these conditions are plain ones: no words beside the digits.
+    digits = render_digits(heldout_digits()[0][:1], cond, np.random.default_rng(0))[0]
+    assert (
+        render_digits(
+            heldout_digits()[0][:1], replace(cond, writing="none"), np.random.default_rng(0)
+        )[0]
+        == digits
+    )

@@ -148,7 +148,14 @@ def test_accuracy_text(services: Services) -> None:
 
 
 def test_texts_fit_telegram() -> None:
-    for text in (texts.START, texts.HELP, texts.NO_DIGIT, texts.UNSUPPORTED, texts.ERROR):
+    for text in (
+        texts.START,
+        texts.HELP,
+        texts.NO_DIGIT,
+        texts.WRITING,
+        texts.UNSUPPORTED,
+        texts.ERROR,
+    ):
         assert 0 < len(text) <= 4096
     for name, description in texts.COMMANDS:
         assert name.islower() and 1 <= len(description) <= 256

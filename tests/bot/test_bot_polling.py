@@ -6,7 +6,7 @@ import re
 
 import pytest
 from bot_harness import BotHarness, png_size, upload
-from digit_photos import PhotoMaker
+from digit_photos import PhotoMaker, encode, words_page
 from fakebotapi import DOWNLOAD, Call, FakeBotAPI
 
 from bot import handlers, texts
@@ -131,6 +131,13 @@ async def test_blank_photo_gets_the_tips(bot: BotHarness, photo: PhotoMaker) -> 
 
     assert answer.method == "sendMessage"
     assert answer.params["text"] == texts.NO_DIGIT
+
+
+async def test_photo_of_words_is_answered_as_writing(bot: BotHarness) -> None:
+    answer = await bot.answer(bot.photo(encode(words_page())))
+
+    assert answer.method == "sendMessage"
+    assert answer.params["text"] == texts.WRITING
 
 
 async def test_image_sent_as_a_file_is_read_like_a_photo(

@@ -1,0 +1,132 @@
+"""Telling digits from writing and marks: pages of words, digits among words, stray strokes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from digit_photos import draw, encode, words_page
+from PIL import Image, ImageDraw, ImageFont
+
+from model.errors import ModelError
+from model.nondigit import NONDIGIT_PATH, load_check
+from model.recognize import Reading, Recognizer, load_recognizer
+
+
+@pytest.mark.parametrize(("size", "wavy"), [(40, False), (60, False), (60, True)])
+def test_a_page_of_words_is_writing_not_digits(
+    recognizer: Recognizer, size: int, wavy: bool
+) -> None:
+    reading = recognizer.read(encode(words_page(size=size, wavy=wavy)))
+    assert reading.text == ""
+    assert reading.verdict == "writing"
+
+
+def test_without_the_check_a_page_of_words_is_read_as_digits(recognizer: Recognizer) -> None:
+    # What the check is for: the digit classifier alone reads letters as digits.
+    unchecked = Recognizer(recognizer.estimator, recognizer.verifier, check=None)
+    assert len(unchecked.read(encode(words_page())).text) >= 5
+
+
+def test_a_number_written_under_words_is_read(
+    recognizer: Recognizer, glyphs: dict[int, np.ndarray]
+) -> None:
+    grey = draw(glyphs, [4, 0, 7, 2], height=0.2)
+    page = Image.fromarray(grey.astype(np.uint8), "L")
+    font = ImageFont.load_default(56)
+    ImageDraw.Draw(page).text((200, 180), "Room number", font=font, fill=35)
+    reading = recognizer.read(encode(page))
+    # The words may leak a letter read as a digit (an o as 0); the number is read whole.
+    assert reading.lines[-1] == "4072"
+    assert reading.verdict == "digits"
+
+
+@pytest.mark.parametrize("digits", [[3], [7, 1], [5, 0, 6]])
+def test_digits_alone_are_still_digits(
+    recognizer: Recognizer, glyphs: dict[int, np.ndarray], digits: list[int]
+) -> None:
+    grey = draw(glyphs, digits)
+    reading = recognizer.read(encode(Image.fromarray(grey.astype(np.uint8), "L")))
+    assert reading.text == "".join(map(str, digits))
+
+
+class FakeCheck:
+    """A check that answers each piece's (digit, writing, mark) probabilities by its digit."""
+
+    def __init__(self, by_digit: dict[int, tuple[float, float, float]]) -> None:
+        self.by_digit = by_digit
+        self.asked: list[int] = []
+
+    def predict_proba(self, features: np.ndarray) -> np.ndarray:
+        return np.array([self.by_digit[d] for d in self.asked[: len(features)]])
+
+
+def _reading_with(
+    check: FakeCheck, recognizer: Recognizer, glyphs: dict[int, np.ndarray], lines: list[list[int]]
+) -> Reading:
+    """How a photo of these lines of digits is read with the fake check's answers."""
+    height = 960 // len(lines)
+    grey = np.vstack(
+        [draw(glyphs, line, size=(1280, height), height=150 / height, step=1.2) for line in lines]
+    )
+    checked = Recognizer(recognizer.estimator, recognizer.verifier, check=check)
+    check.asked = [d for line in lines for d in line]
+    return checked.read(encode(Image.fromarray(grey.astype(np.uint8), "L")))
+
+
+def _read_with(
+    check: FakeCheck, recognizer: Recognizer, glyphs: dict[int, np.ndarray], lines: list[list[int]]
+) -> str:
+    return _reading_with(check, recognizer, glyphs, lines).text
+
+
+DIGIT, LETTER, MARK = (0.9, 0.05, 0.05), (0.02, 0.9, 0.08), (0.02, 0.08, 0.9)
+
+
+def test_outside_a_page_of_writing_every_glyph_is_read(
+    recognizer: Recognizer, glyphs: dict[int, np.ndarray]
+) -> None:
+    # The check takes some digits for marks or letters: alone, they are far likelier digits.
+    assert _read_with(FakeCheck({3: MARK}), recognizer, glyphs, [[3]]) == "3"
+    assert _read_with(FakeCheck({3: LETTER}), recognizer, glyphs, [[3]]) == "3"
+
+
+def test_a_number_keeps_a_digit_the_check_doubts(
+    recognizer: Recognizer, glyphs: dict[int, np.ndarray]
+) -> None:
+    doubted = (0.3, 0.6, 0.1)
+    check = FakeCheck({2: DIGIT, 5: DIGIT, 8: doubted, 6: DIGIT})
+    assert _read_with(check, recognizer, glyphs, [[2, 5, 8, 6]]) == "2586"
+
+
+def test_a_digit_the_check_takes_for_a_mark_is_read_beside_other_digits(
+    recognizer: Recognizer, glyphs: dict[int, np.ndarray]
+) -> None:
+    # The check takes some 7s for the corner of a sheet; beside other digits they are digits.
+    check = FakeCheck({3: DIGIT, 7: MARK})
+    assert _read_with(check, recognizer, glyphs, [[3, 7, 7]]) == "377"
+
+
+def test_on_a_page_of_writing_only_lines_of_digits_are_read(
+    recognizer: Recognizer, glyphs: dict[int, np.ndarray]
+) -> None:
+    # The first two lines are "letters" (4, 7 and 9 stand in for them; 0 for an o, 1 for an l).
+    check = FakeCheck({4: LETTER, 7: LETTER, 9: LETTER, 0: DIGIT, 1: DIGIT, 2: DIGIT, 3: DIGIT})
+    lines = [[4, 0, 7, 1], [9, 4, 0, 7], [2, 3]]
+    assert _read_with(check, recognizer, glyphs, lines) == "23"
+    # A line of 1s is no number among words: a 1 is also an l or an I.
+    check = FakeCheck({4: LETTER, 7: LETTER, 9: LETTER, 0: DIGIT, 1: DIGIT})
+    reading = _reading_with(check, recognizer, glyphs, [[4, 0, 7, 1], [9, 4, 0, 7], [1, 1]])
+    assert (reading.text, reading.verdict) == ("", "writing")
+
+
+def test_the_check_file_is_refused_when_altered(tmp_path: Path) -> None:
+    altered = tmp_path / "nondigit.joblib"
+    altered.write_bytes(NONDIGIT_PATH.read_bytes() + b"\0")
+    with pytest.raises(ModelError, match="sha256"):
+        load_check(altered)
+
+
+def test_the_recognizer_loads_the_shipped_check() -> None:
+    assert load_recognizer().check is not None
