@@ -165,12 +165,14 @@ class TestRateLimit:
         await fake_api.await_for(
             lambda _c: len(fake_api.calls_for("answerCallbackQuery")) == len(taps)
         )
+        # Updates are handled concurrently, so the answers may arrive in any order: a tap
+        # turned away is answered sooner than one that asks the corrections' store.
         answers = [c.params.get("text") for c in fake_api.calls_for("answerCallbackQuery")]
-        assert answers[:COMMAND_LIMIT] == [texts.TAP_UNKNOWN] * COMMAND_LIMIT
-        notice, *rest = answers[COMMAND_LIMIT:]
-        assert notice is not None and notice.startswith("Too many taps")
-        assert len(notice) <= 200  # Telegram's limit for a button's answer
-        assert rest == [None, None]  # answered, silently: the notice covers them
+        assert answers.count(texts.TAP_UNKNOWN) == COMMAND_LIMIT
+        notices = [a for a in answers if a is not None and a != texts.TAP_UNKNOWN]
+        assert len(notices) == 1 and notices[0].startswith("Too many taps")
+        assert len(notices[0]) <= 200  # Telegram's limit for a button's answer
+        assert answers.count(None) == 2  # answered, silently: the notice covers them
 
 
 class TestAllowList:
