@@ -39,6 +39,7 @@ from scipy import ndimage
 
 from model.augment import skeleton
 from model.data import MNIST_BENCHMARK, mnist_benchmark
+from model.groups import Box
 
 __all__ = [
     "BASIC",
@@ -70,8 +71,6 @@ Writing = Literal["none", "printed", "handwritten"]
 
 Range = tuple[float, float]
 RGB = tuple[int, int, int]
-Box = tuple[int, int, int, int]
-"""A digit's bounding box in photo pixels: (left, top, right, bottom), right/bottom exclusive."""
 
 F32 = NDArray[np.float32]
 F64 = NDArray[np.float64]

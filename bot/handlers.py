@@ -16,7 +16,7 @@ from bot.feedback import handlers as corrections
 from bot.services import DEFAULT_SAMPLES, MAX_SAMPLES
 from bot.workers import WorkerDied
 from model.errors import ImageTooLarge, NotAnImage
-from model.preprocess import WORK_SIDE
+from model.pipeline import WORK_SIDE
 
 logger = logging.getLogger(__name__)
 

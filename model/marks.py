@@ -23,7 +23,7 @@ import numpy as np
 from scipy import ndimage
 
 # Pixels touching at a corner belong to one stroke: a thin diagonal line is connected only so.
-# (Strokes are labelled so in `model.preprocess` too, and relabelled so here.)
+# (Strokes are labelled so in `model.ink` too, and relabelled so here.)
 EIGHT_NEIGHBOURS = np.ones((3, 3), bool)
 
 # A straight stroke this many times as long as the writing beside it is tall is a rule. A 2's

@@ -2,7 +2,7 @@
 
 The digit classifier reads anything as some digit: a handwritten word cut into pieces, the edge
 of a sheet of paper. This small model sees each piece as the classifier does (its 8x8 grid and
-the aspect of its ink, as `model.segment.verifier_features`) and says whether it is a digit
+the aspect of its ink, as `model.verifier.verifier_features`) and says whether it is a digit
 (`DIGIT`), writing (`WRITING`: letters and words, handwritten or printed) or a mark (`MARK`: a
 scribble, a blob, the bent edge of paper or of an object). `python -m model.train_nondigit`
 makes it (see there); the fonts it is trained with are not needed here.

@@ -12,9 +12,9 @@ import numpy as np
 from sklearn.neural_network import MLPClassifier
 
 from model.nondigit import DIGIT, MARK, WRITING, load_check
-from model.preprocess import WORK_SIDE, Box, DigitImage, Options, digit_options
-from model.segment import verifier_features
+from model.pipeline import WORK_SIDE, Box, DigitImage, Options, digit_options
 from model.store import load_stored_model
+from model.verifier import verifier_features
 
 # Below this probability the answer is given as a guess, with the runner-up.
 UNSURE_BELOW = 0.80

@@ -100,9 +100,3 @@ def segmentation_examples(
         inks.append(ink)
         labels.append(label)
     return inks, np.array(labels)
-
-
-def verifier_features(grids: np.ndarray, aspects: np.ndarray) -> np.ndarray:
-    """Features for the whole-digit check: the 64 grid values on 0..1 and the log aspect."""
-    grids = np.asarray(grids, dtype=np.float64).reshape((len(grids), -1)) / 16.0
-    return np.column_stack([grids, np.log(np.clip(aspects, 0.05, 20.0))])

@@ -29,7 +29,7 @@ class StoredModel:
 
     estimator: Any  # MLPClassifier or Pipeline ending in one: predict takes (n, 64) on 0..16
     metadata: dict[str, Any]
-    verifier: Any = None  # tells one whole digit from fragments (model.segment), optional
+    verifier: Any = None  # tells one whole digit from fragments (model.verifier), optional
 
 
 def file_sha256(path: Path) -> str:

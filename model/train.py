@@ -22,9 +22,10 @@ from sklearn.neural_network import MLPClassifier
 from model import data
 from model.augment import varied_glyph, varied_grid_ink
 from model.evaluate import evaluate
-from model.preprocess import optdigits_grid_and_aspect, to_optdigits_grid
-from model.segment import segmentation_examples, verifier_features
+from model.normalize import optdigits_grid_and_aspect, to_optdigits_grid
+from model.segment import segmentation_examples
 from model.store import StoredModel
+from model.verifier import verifier_features
 
 Progress = Callable[[str], None]
 

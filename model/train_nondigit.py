@@ -41,9 +41,11 @@ from threadpoolctl import threadpool_limits
 
 from model import data
 from model.augment import european_glyph, varied_glyph
+from model.groups import digit_groups
+from model.ink import ink_labels
 from model.nondigit import DIGIT, MARK, NONDIGIT_PATH, WRITING
-from model.preprocess import digit_groups, group_cuts, ink_labels
-from model.segment import verifier_features
+from model.pipeline import group_cuts
+from model.verifier import verifier_features
 
 FONT_SUFFIXES = (".ttf", ".otf", ".woff")
 # Writing narrower than this fraction of its height is not counted as writing: 95 % of MNIST's
@@ -157,7 +159,7 @@ def mark_ink(rng: np.random.Generator) -> np.ndarray:
     corner, a scribble, a blob or a cluster of dots.
 
     Never a straight line: a digit 1 is one (and the paper's straight edges at the frame's
-    border are dropped before any digit is read, `model.preprocess._edge_line`).
+    border are dropped before any digit is read, `model.groups._edge_line`).
     """
     size = 64
     image = Image.new("L", (size, size), 0)

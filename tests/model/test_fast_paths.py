@@ -8,16 +8,9 @@ from digit_photos import PhotoMaker
 from PIL import Image
 from scipy import ndimage
 
-from model.preprocess import (
-    STRONG_INK,
-    _closing,
-    _grown,
-    _quantiles,
-    _upsampled,
-    digit_options,
-    ink_labels,
-    sheared,
-)
+from model.ink import STRONG_INK, _closing, _quantiles, _upsampled, ink_labels
+from model.normalize import sheared
+from model.pipeline import _grown, digit_options
 from model.recognize import CUT_PENALTY, Recognizer
 
 

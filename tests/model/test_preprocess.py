@@ -14,19 +14,10 @@ from PIL import Image, ImageDraw, ImageFilter
 from bench.accuracy import cropped_jpeg, resized_jpeg
 from bench.photos import bench_cases
 from model.errors import ImageTooLarge, NotAnImage
-from model.preprocess import (
-    FAINT_INK,
-    MAX_INK,
-    MIN_INK,
-    STRONG_INK,
-    WORK_SIDE,
-    digit_groups,
-    digit_images,
-    digit_options,
-    ink_labels,
-    ink_map,
-    to_optdigits_grid,
-)
+from model.groups import digit_groups
+from model.ink import FAINT_INK, STRONG_INK, ink_labels, ink_map
+from model.normalize import MAX_INK, MIN_INK, to_optdigits_grid
+from model.pipeline import WORK_SIDE, digit_images, digit_options
 from model.recognize import Recognizer, load_recognizer
 
 

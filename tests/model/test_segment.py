@@ -9,7 +9,8 @@ from PIL import Image
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
-from model.preprocess import cut_apart, digit_counts, digit_options, stroke_columns, strokes
+from model.cuts import cut_apart, digit_counts, stroke_columns, strokes
+from model.pipeline import digit_options
 from model.recognize import Recognizer, probabilities
 from model.segment import segmentation_examples, side_by_side
 

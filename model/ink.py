@@ -1,0 +1,246 @@
+"""Stage 2 of reading a photo: the paper and the ink.
+
+The paper's brightness is estimated around each pixel (a closing, with hard shadows followed);
+a pixel's ink strength is how much darker it is than that paper. `ink_labels` then labels the
+strokes: ink at STRONG_INK, grown into the weaker ink around it.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable
+
+import numpy as np
+from PIL import Image
+from scipy import ndimage
+
+from model.marks import EIGHT_NEIGHBOURS
+
+# A pixel is ink when it is this much darker than the paper around it (relative contrast).
+STRONG_INK = 0.30
+WEAK_INK_FRACTION = 0.45
+MIN_WEAK_INK = 0.10
+# A faint pencil line can stay below STRONG_INK everywhere (the bench's pencil digits peak at
+# 0.22-0.26 one time in a hundred). At half resolution, paper grain and thin printed lines are
+# averaged away (no bench blank photo exceeds 0.16 there, a ruled page's margin line reaches
+# 0.27 at full resolution), while a pencil stroke several pixels wide keeps its contrast; so a
+# half-resolution analysis that finds no digit at STRONG_INK looks again at this level. What
+# it did find may be junk at the border, a shadow's corner or a finger, far darker than the
+# pencil: a faint stroke is then measured against the faint ink, not against the junk.
+FAINT_INK = 0.20
+
+
+# The paper estimate's closing, as a fraction of the shorter side: wider than the thickest
+# marker stroke of a digit of ordinary size, or its inside would be taken for paper, and no
+# wider, as a wide closing takes the paper beside a hard shadow's edge for ink.
+CLOSING = 0.25
+
+
+def ink_map(grey: np.ndarray) -> np.ndarray:
+    """Return each pixel's ink strength 0..1: how much darker it is than the paper around it.
+
+    Light ink on dark paper is recognised and inverted. The paper is estimated by a
+    morphological closing, which follows gradients and keeps the edges of hard shadows.
+    """
+    return _ink_of_dark_ink(dark_ink(grey))
+
+
+def dark_ink(grey: np.ndarray) -> np.ndarray:
+    """The grey image with its ink dark: light ink on dark paper (chalk, a screen) inverted."""
+    return 1.0 - grey if _ink_is_light(grey) else grey
+
+
+def _ink_of_dark_ink(grey: np.ndarray, closing: float = CLOSING) -> np.ndarray:
+    """`ink_map` of a grey image whose ink is dark; `closing` as in `_paper_brightness`."""
+    paper = _paper_brightness(grey, closing)
+    # In place, as each whole-image pass costs as much as the arithmetic on a small photo.
+    contrast = paper - grey
+    contrast /= np.maximum(paper, 0.05, out=paper)
+    # Most pixels are paper: their contrast is sensor noise and paper texture. Take that floor
+    # off, so the paper around a stroke does not count as faint ink.
+    sample = contrast[::4, ::4]
+    (median,) = _quantiles(sample, (0.5,))
+    (mad,) = _quantiles(np.abs(sample - np.float32(median)), (0.5,))
+    spread = 3.0 * 1.4826 * mad
+    if spread > TEXTURE_LIMIT:
+        # The picture varies as much from pixel to pixel as ink differs from paper (static,
+        # gravel, foliage): nothing in it stands out as writing.
+        return np.zeros(grey.shape, np.float32)
+    floor = min(median + spread, 0.5)
+    contrast -= floor
+    contrast /= 1.0 - floor
+    return np.clip(contrast, 0.0, 1.0, out=contrast).astype(np.float32, copy=False)
+
+
+# Paper's texture and noise in the bench's photos spread at most 0.18 (a dim photo); beyond this
+# a picture is texture, not paper (a photo cropped tight around a fat digit spreads little:
+# most of its pixels are ink, all alike).
+TEXTURE_LIMIT = 0.5
+
+
+def _quantiles(values: np.ndarray, fractions: tuple[float, ...]) -> list[float]:
+    """`np.percentile(values, 100 * fractions)` (linear interpolation), by one partition.
+
+    NumPy's percentile spends more on its generality than on the partition for a few thousand
+    values, and this runs several times per photo.
+    """
+    flat = values.ravel()
+    last = flat.size - 1
+    positions = [f * last for f in fractions]
+    lows = [math.floor(p) for p in positions]
+    ordered = np.partition(flat, sorted({k for low in lows for k in (low, min(low + 1, last))}))
+    return [
+        float(ordered[low]) + (p - low) * (float(ordered[min(low + 1, last)]) - float(ordered[low]))
+        for p, low in zip(positions, lows, strict=True)
+    ]
+
+
+def _block_means(image: np.ndarray, block: int) -> np.ndarray:
+    """Average `block` x `block` tiles (PIL's reduce: far faster than a numpy reshape-mean)."""
+    reduced = Image.fromarray(image.astype(np.float32, copy=False), "F").reduce(block)
+    return np.asarray(reduced)
+
+
+def _ink_is_light(grey: np.ndarray) -> bool:
+    # Dark ink on light paper is the rule; only a clearly dark picture whose few outliers are
+    # bright (chalk on a board, white digits on black) counts as light ink. A dim photo of
+    # paper stays dark ink: its darkest pixels still stand out below the paper.
+    sample = grey[::4, ::4]
+    low, median, high = _quantiles(sample, (0.005, 0.5, 0.995))
+    return bool(median < 0.4 and high - median > 0.3 and median - low < 0.5 * (high - median))
+
+
+def _paper_brightness(grey: np.ndarray, closing: float = CLOSING) -> np.ndarray:
+    """The paper's brightness at each pixel, by a closing `closing` of the shorter side wide."""
+    block = max(1, max(grey.shape) // 80)
+    # Block means rather than maxima: a maximum would pick the noise's bright peaks.
+    coarse = _block_means(grey, block) if block > 1 else grey
+    size = max(3, round(min(coarse.shape) * closing) | 1)
+    closed = _closing(coarse, size).astype(np.float32, copy=False)
+    # Hard shadows are followed at half resolution: as sharp as a thin stroke needs, and cheap.
+    half = _block_means(grey, 2)
+    paper = _upsampled(closed, half.shape)
+    _follow_hard_shadows(paper, closed, half)
+    return _upsampled(paper, grey.shape)
+
+
+def _closing(image: np.ndarray, size: int) -> np.ndarray:
+    """Grey closing by an odd `size` square: removes dark features narrower, keeps wide ones."""
+    for extreme in (np.maximum, np.minimum):
+        image = _running(extreme, _running(extreme, image, size, 0), size, 1)
+    return image
+
+
+def _running(
+    extreme: Callable[..., np.ndarray], image: np.ndarray, size: int, axis: int
+) -> np.ndarray:
+    """The maximum (or minimum) over `size` pixels centred on each, along `axis`; the edge
+    pixels repeat beyond the border.
+
+    By doubling: a window of 2w pixels is two of w, so log2(size) whole-array passes. This is
+    ten times faster than `scipy.ndimage.maximum_filter1d` for these sizes.
+    """
+    lines = np.moveaxis(image, axis, 0)
+    n, half = lines.shape[0], size // 2
+    padded = np.concatenate([lines[:1].repeat(half, 0), lines, lines[-1:].repeat(half, 0)])
+    width = 1
+    while 2 * width <= size:
+        padded = extreme(padded[:-width], padded[width:])
+        width *= 2
+    # Two overlapping windows of `width` cover each window of `size`.
+    return np.moveaxis(extreme(padded[:n], padded[size - width : size - width + n]), 0, axis)
+
+
+# Wider than a pencil's or a thin pen's stroke: a fraction of the photo's shorter side.
+FINE_CLOSING = 0.06
+# Paper, not the inside of a thick stroke, is at least this fraction of the darkest coarse
+# paper within NEAR_BLOCKS.
+SHADOW_LEVEL = 0.9
+NEAR_BLOCKS = 5
+
+
+def _follow_hard_shadows(paper: np.ndarray, closed: np.ndarray, grey: np.ndarray) -> None:
+    """Where a finer closing of `grey` finds darker paper, take it (`paper` is changed).
+
+    The coarse estimate blurs a hard shadow's edge over a few blocks and fills the shadow's
+    sharp corners and narrow bands, so a strip of shadowed paper looks like a stroke and a
+    digit crossing the edge is joined to it. A closing only a little wider than a pencil's
+    stroke keeps the shadow's shape. It would also take the inside of a thick stroke for
+    paper, so it is used only where it is about as bright as the darkest coarse paper nearby:
+    a shadow's paper is, ink is far darker.
+    """
+    size = max(3, round(FINE_CLOSING * min(grey.shape)) | 1)
+    fine = _closing(grey, size)
+    floor = _upsampled(ndimage.minimum_filter(closed, NEAR_BLOCKS), grey.shape)
+    floor *= SHADOW_LEVEL
+    np.minimum(paper, fine, out=paper, where=fine >= floor)
+
+
+def _upsampled(coarse: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Bilinear resize to `shape` (pixel centres aligned, edges clamped, as Pillow's).
+
+    Upsampling takes two source pixels per output pixel, so it is a few numpy passes: columns
+    on the small image first, then whole rows, which are contiguous.
+    """
+    left, right, wx = _taps(shape[1], coarse.shape[1])
+    columns = coarse[:, left]
+    columns += (coarse[:, right] - columns) * wx
+    top, bottom, wy = _taps(shape[0], coarse.shape[0])
+    rows = columns[top]
+    rows += (columns[bottom] - rows) * wy[:, np.newaxis]
+    return rows
+
+
+@functools.lru_cache(maxsize=64)  # photo sizes vary; a few are common
+def _taps(n_out: int, n_in: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each of `n_out` pixels, the two of `n_in` it lies between and the second's weight."""
+    centre = (np.arange(n_out) + 0.5) * (n_in / n_out) - 0.5
+    low = np.floor(centre)
+    weight = (centre - low).astype(np.float32)
+    low_index = low.astype(np.intp)
+    taps = np.clip(low_index, 0, n_in - 1), np.clip(low_index + 1, 0, n_in - 1), weight
+    for array in taps:
+        array.flags.writeable = False
+    return taps
+
+
+def ink_labels(ink: np.ndarray, faint: bool = False) -> np.ndarray:
+    """Label connected strokes of ink (0 is paper), by hysteresis relative to the strongest ink.
+
+    A stroke is every connected pixel at least WEAK_INK_FRACTION as dark as typical strong ink,
+    provided it holds some strong ink: faint printed lines and paper texture never do.
+    `faint` (for half-resolution analysis only) takes FAINT_INK as strong, and the ink below
+    STRONG_INK, if any, as typical: a light pencil.
+    """
+    strong = ink >= (FAINT_INK if faint else STRONG_INK)
+    if not strong.any():
+        return np.zeros(ink.shape, np.int32)
+    typical = ink[strong]
+    if faint:
+        fainter = typical[typical < STRONG_INK]
+        typical = fainter if fainter.size else typical
+    (level,) = _quantiles(typical, (0.9,))
+    weak = ink >= max(MIN_WEAK_INK, WEAK_INK_FRACTION * level)
+    labels = np.zeros(ink.shape, np.int32)
+    # Only the part of the photo with ink is labelled: a tenth of it, for most photos.
+    window = _window(weak)
+    if window is None:
+        return labels
+    found, count = ndimage.label(weak[window], structure=EIGHT_NEIGHBOURS)
+    keep = np.zeros(count + 1, bool)
+    keep[found[strong[window]]] = True
+    if not keep[1:].all():
+        # Renumbering through a lookup table is one pass over the window, not three.
+        found = np.take(np.arange(count + 1, dtype=found.dtype) * keep, found)
+    labels[window] = found
+    return labels
+
+
+def _window(mask: np.ndarray) -> tuple[slice, slice] | None:
+    """The smallest rectangle holding every non-zero pixel of `mask`; None when there is none."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(mask.any(axis=0))
+    return slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1)
