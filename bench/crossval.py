@@ -50,7 +50,7 @@ def _value(kind: type, text: str) -> Any:
 def fold_mask(n: int, fold: int) -> np.ndarray:
     """Mask of fold `fold` of `n` items: the `fold`-th of FOLDS contiguous blocks."""
     position = np.arange(n) * FOLDS // n
-    return position == fold
+    return np.asarray(position == fold)
 
 
 # What the data of a fold depends on, apart from load_digits' copies (made from one copy here).

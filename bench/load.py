@@ -39,9 +39,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.bot_latency import TOKEN, fake_bot_api, percentile, telegram_sizes
+from bench.bot_latency import TOKEN, fake_bot_api, percentile
 from bench.photos import BASIC, bench_cases
 from bot.settings import DEFAULT_RECOGNITION_PROCESSES
+from tests.fakebotapi import telegram_sizes
 
 PHOTO_VARIETY = 40
 READY_TIMEOUT = 60.0

@@ -30,7 +30,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Literal, cast, get_args
 
 import numpy as np
 from numpy.typing import NDArray
@@ -540,7 +540,7 @@ def _tri_noise(rng: np.random.Generator, shape: tuple[int, int]) -> F32:
     out = b[0].astype(np.float32)
     out -= b[1]
     out *= np.float32(1 / _TRI_SD)
-    return out
+    return cast(F32, out)
 
 
 def _jitter_rgb(rng: np.random.Generator, rgb: RGB, sd: float) -> F32:
@@ -569,7 +569,7 @@ def _line_alpha(
     table = np.clip((width / 2 + 0.5 - spacing / 2 + r) * 255, 0, 255).astype(np.uint8)
     xs = np.rint((ax * (np.arange(w_img) - w_img / 2)) * _SUB).astype(np.int32)
     ys = np.rint((ay * (np.arange(h_img) - h_img / 2) + half) * _SUB).astype(np.int32)
-    return np.take(table, np.add.outer(ys, xs))
+    return cast(NDArray[np.uint8], np.take(table, np.add.outer(ys, xs)))
 
 
 def _lined_paper(
@@ -936,7 +936,7 @@ def _shadow_mask(rng: np.random.Generator, xs: F32, ys: F32) -> F32:
     frac = rng.uniform(0.2, 0.55)
     cut = float(np.quantile(shaped, 1 - frac))
     mask = (shaped > cut).astype(np.float32)
-    return ndimage.gaussian_filter(mask, rng.uniform(0.3, 1.0))
+    return cast(F32, ndimage.gaussian_filter(mask, rng.uniform(0.3, 1.0)))
 
 
 def _render(

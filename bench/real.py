@@ -27,7 +27,7 @@ from pathlib import Path
 
 from PIL import Image, ImageOps
 
-from bot.workers import read_photo
+from bot.reading import read_photo
 from model.errors import ImageError
 from model.recognize import Recognizer, load_recognizer
 

@@ -88,7 +88,9 @@ async def post_shutdown(application: Application[Any, Context, Any, Any, BotData
     await application.bot_data.stop()
 
 
-def build_application(settings: Settings, services: Services | None = None) -> Application:
+def build_application(
+    settings: Settings, services: Services | None = None
+) -> Application[Any, Context, Any, Any, BotData, Any]:
     """Return the Application with every handler registered."""
     application = (
         Application.builder()
@@ -228,7 +230,11 @@ def _prepare(application: Application[Any, Context, Any, Any, BotData, Any]) -> 
         raise StartError(f"could not start the worker processes: {exc}") from exc
 
 
-def _run(application: Application, settings: Settings, secrets: tuple[str | None, ...]) -> int:
+def _run(
+    application: Application[Any, Context, Any, Any, BotData, Any],
+    settings: Settings,
+    secrets: tuple[str | None, ...],
+) -> int:
     """Serve until stopped; a Bot API refusal while starting ends in one line, not a traceback."""
     try:
         if settings.mode == "webhook":

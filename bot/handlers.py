@@ -15,8 +15,8 @@ from bot.context import Context
 from bot.feedback import handlers as corrections
 from bot.services import DEFAULT_SAMPLES, MAX_SAMPLES
 from bot.workers import WorkerDied
+from model.decode import WORK_SIDE
 from model.errors import ImageTooLarge, NotAnImage
-from model.pipeline import WORK_SIDE
 
 logger = logging.getLogger(__name__)
 

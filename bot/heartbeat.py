@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 from pathlib import Path
+from typing import Any
 
 from telegram.error import TelegramError
 from telegram.ext import Application
@@ -27,7 +28,9 @@ class Heartbeat:
     least two beats in a row were missed.
     """
 
-    def __init__(self, application: Application, path: Path, interval: float) -> None:
+    def __init__(
+        self, application: Application[Any, Any, Any, Any, Any, Any], path: Path, interval: float
+    ) -> None:
         self._application = application
         self._path = path
         self._interval = interval

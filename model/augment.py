@@ -81,12 +81,12 @@ def elastic(
     dy = ndimage.gaussian_filter(rng.uniform(-1, 1, (h, w)), sigma) * alpha
     dx = ndimage.gaussian_filter(rng.uniform(-1, 1, (h, w)), sigma) * alpha
     ys, xs = np.indices((h, w), dtype=np.float64)
-    return ndimage.map_coordinates(ink, [ys + dy, xs + dx], order=1, mode="constant")
+    return np.asarray(ndimage.map_coordinates(ink, [ys + dy, xs + dx], order=1, mode="constant"))
 
 
 def upsampled_grid(grid: np.ndarray) -> np.ndarray:
     """Return an 8x8 grid (0..16) as smooth 40x40 ink, so it can be varied like a glyph."""
-    return ndimage.zoom(np.pad(grid.astype(np.float32) / 16.0, 1), 4, order=1)
+    return np.asarray(ndimage.zoom(np.pad(grid.astype(np.float32) / 16.0, 1), 4, order=1))
 
 
 def varied_grid_ink(grid: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -94,7 +94,7 @@ def varied_grid_ink(grid: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     ink = ndimage.rotate(upsampled_grid(grid), rng.uniform(-10.0, 10.0), reshape=False, order=1)
     if rng.random() < ELASTIC_SHARE:
         ink = elastic(ink, rng, alpha=EIGHT_BY_EIGHT_ALPHA, sigma=5.0)
-    return ink
+    return np.asarray(ink)
 
 
 # European handwriting, for the digit/writing/mark check's training (`model.train_nondigit`).
@@ -115,7 +115,7 @@ def with_stroke(
     along = np.clip(((ys - y0) * dy + (xs - x0) * dx) / max(dy * dy + dx * dx, 1e-9), 0.0, 1.0)
     distance = np.hypot(ys - y0 - along * dy, xs - x0 - along * dx)
     stroke = np.clip(width / 2.0 + 0.5 - distance, 0.0, 1.0)
-    return np.maximum(ink, stroke.astype(ink.dtype))
+    return np.asarray(np.maximum(ink, stroke.astype(ink.dtype)))
 
 
 def stroke_width(ink: np.ndarray) -> float:

@@ -44,7 +44,7 @@ SHARED_COLUMNS = 0.3
 
 def strokes(own: np.ndarray) -> np.ndarray:
     """Label the separate strokes (connected ink) of a group's own ink, 0 is paper."""
-    return ndimage.label(own, structure=EIGHT_NEIGHBOURS)[0]
+    return np.asarray(ndimage.label(own, structure=EIGHT_NEIGHBOURS)[0])
 
 
 def stroke_columns(pieces: np.ndarray) -> list[tuple[int, int, list[int]]]:

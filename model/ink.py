@@ -70,7 +70,7 @@ def _ink_of_dark_ink(grey: np.ndarray, closing: float = CLOSING) -> np.ndarray:
     floor = min(median + spread, 0.5)
     contrast -= floor
     contrast /= 1.0 - floor
-    return np.clip(contrast, 0.0, 1.0, out=contrast).astype(np.float32, copy=False)
+    return np.asarray(np.clip(contrast, 0.0, 1.0, out=contrast).astype(np.float32, copy=False))
 
 
 # Paper's texture and noise in the bench's photos spread at most 0.18 (a dim photo); beyond this
@@ -189,7 +189,7 @@ def _upsampled(coarse: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     top, bottom, wy = _taps(shape[0], coarse.shape[0])
     rows = columns[top]
     rows += (columns[bottom] - rows) * wy[:, np.newaxis]
-    return rows
+    return np.asarray(rows)
 
 
 @functools.lru_cache(maxsize=64)  # photo sizes vary; a few are common

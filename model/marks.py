@@ -108,7 +108,7 @@ def without_marks(
     ink[removed] = 0.0
     kept = (labels > 0) & ~removed
     relabelled, _ = ndimage.label(kept, structure=EIGHT_NEIGHBOURS)
-    return relabelled
+    return np.asarray(relabelled)
 
 
 def _enclosure(own: np.ndarray, labels: np.ndarray) -> np.ndarray | None:
@@ -137,7 +137,7 @@ def _enclosure(own: np.ndarray, labels: np.ndarray) -> np.ndarray | None:
     hole_rows = np.flatnonzero(hole.any(axis=1))
     if rows.size == 0 or rows[-1] - rows[0] < INSIDE_HEIGHT * (hole_rows[-1] - hole_rows[0]):
         return None
-    return ring[1:-1, 1:-1]
+    return np.asarray(ring[1:-1, 1:-1])
 
 
 def _pen_width(stroke: np.ndarray) -> float:

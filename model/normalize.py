@@ -58,7 +58,7 @@ def sheared(ink: np.ndarray, shear: float, ybar: float, pad: int) -> np.ndarray:
     a = flat.take(index)
     out = a + (flat.take(np.minimum(index + 1, flat.size - 1)) - a) * fraction
     out[(source < 0) | (source > w - 1)] = 0.0
-    return out.astype(ink.dtype, copy=False)
+    return np.asarray(out.astype(ink.dtype, copy=False))
 
 
 def to_optdigits_grid(ink: np.ndarray) -> np.ndarray:

@@ -68,7 +68,7 @@ def grid_pixels(grid: np.ndarray, cell: int = CELL) -> np.ndarray:
     pixels[:, ::cell] = GRID_LINE
     pixels[-1] = GRID_LINE
     pixels[:, -1] = GRID_LINE
-    return pixels
+    return np.asarray(pixels)
 
 
 def _crop_pixels(ink: np.ndarray, size: int) -> np.ndarray:

@@ -72,7 +72,7 @@ def stray_marks(rng: np.random.Generator) -> np.ndarray:
         r = rng.uniform(5, 10)
         ys, xs = 14 + r * np.sin(t), 14 + r * np.cos(t)
         canvas[ys.astype(int).clip(0, 27), xs.astype(int).clip(0, 27)] = 1.0
-    return ndimage.grey_dilation(canvas, size=(2, 2))
+    return np.asarray(ndimage.grey_dilation(canvas, size=(2, 2)))
 
 
 def segmentation_examples(

@@ -118,7 +118,7 @@ def rendered_text(font: Path, text: str, rng: np.random.Generator) -> np.ndarray
             np.pad(ink, ((0, 0), (h, h))), [[1, 0], [shear, 1]], offset=(0, -shear * h / 2)
         )
     ink = varied_glyph(ink, rng)
-    return np.clip(ndimage.zoom(ink, 2, order=1), 0.0, 1.0)
+    return np.asarray(np.clip(ndimage.zoom(ink, 2, order=1), 0.0, 1.0))
 
 
 def pieces_of(
