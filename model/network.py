@@ -4,7 +4,7 @@ The digit classifier, the whole-digit verifier and the digit/writing/mark check 
 scikit-learn `MLPClassifier`s, stored as pickles that only scikit-learn can load. Reading needs
 only their weights: `Network.of` takes them out of a fitted classifier (in the process that
 loaded and verified the pickle), and a `Network` pickles as a few numpy arrays, so a worker
-process reads photos without importing scikit-learn (about 100 MB less per worker).
+process reads photos without importing scikit-learn (about 120 MB less per worker).
 
 `Network.predict_proba` is the arithmetic `model.recognize.probabilities` has always done for a
 ReLU MLP, in the same order, so readings are bit-identical either way.
