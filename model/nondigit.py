@@ -14,9 +14,6 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-import joblib
-from sklearn.neural_network import MLPClassifier
-
 from model.errors import ModelError
 
 NONDIGIT_PATH = Path(__file__).with_name("nondigit.joblib")
@@ -32,6 +29,10 @@ def load_check(path: Path = NONDIGIT_PATH, sha256: str = NONDIGIT_SHA256) -> Any
     actual = hashlib.sha256(path.read_bytes()).hexdigest()
     if actual != sha256:
         raise ModelError(f"model file {path} has sha256 {actual}, expected {sha256}: refusing it")
+    # Imported here, not with the module: worker processes read without them (model.network).
+    import joblib
+    from sklearn.neural_network import MLPClassifier
+
     payload = joblib.load(path)
     if not isinstance(payload, dict) or not isinstance(payload.get("check"), MLPClassifier):
         raise ModelError(f"model file {path} does not hold a digit/writing/mark check")

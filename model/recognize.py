@@ -6,11 +6,11 @@ import functools
 import itertools
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
-from sklearn.neural_network import MLPClassifier
 
+from model.network import Network, is_relu_mlp, relu_mlp_probabilities
 from model.nondigit import DIGIT, MARK, WRITING, load_check
 from model.pipeline import WORK_SIDE, Box, DigitImage, Options, digit_options
 from model.store import load_stored_model
@@ -113,19 +113,23 @@ def probabilities(estimator: Any, x: np.ndarray) -> np.ndarray:
     """`estimator.predict_proba(x)`; for a plain ReLU MLP computed here, without the checks.
 
     A photo holds one to a few digits: scikit-learn's input validation costs far more than the
-    arithmetic for so few rows, and this runs on every photo.
+    arithmetic for so few rows, and this runs on every photo. A `model.network.Network` (the
+    same weights as arrays, in worker processes) gives the same numbers.
     """
-    if not isinstance(estimator, MLPClassifier) or estimator.activation != "relu":
-        return np.asarray(estimator.predict_proba(x))
-    activation = np.asarray(x, dtype=np.float64)
-    for weights, bias in zip(estimator.coefs_[:-1], estimator.intercepts_[:-1], strict=True):
-        activation = np.maximum(activation @ weights + bias, 0.0)
-    logits = activation @ estimator.coefs_[-1] + estimator.intercepts_[-1]
-    if estimator.out_activation_ == "logistic":  # two classes: one output, P(second class)
-        positive = 1.0 / (1.0 + np.exp(-logits))
-        return np.hstack([1.0 - positive, positive])
-    exp = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return np.asarray(exp / exp.sum(axis=1, keepdims=True))
+    if isinstance(estimator, Network) or is_relu_mlp(estimator):
+        return relu_mlp_probabilities(estimator, x)
+    return np.asarray(estimator.predict_proba(x))
+
+
+class Weights(NamedTuple):
+    """What a `Recognizer` reads with, its networks as plain arrays where they are ReLU MLPs:
+    picklable to a worker process that then needs no scikit-learn (`Recognizer.weights`)."""
+
+    estimator: Any
+    verifier: Any
+    check: Any
+    work_side: int
+    reduced: bool
 
 
 class Recognizer:
@@ -145,6 +149,27 @@ class Recognizer:
         self.reduced = reduced
         # None reads every group as digits.
         self.check = shipped_check() if check is SHIPPED_CHECK else check
+
+    def weights(self) -> Weights:
+        """Its networks as arrays (`model.network.Network`), for `Recognizer.from_weights`."""
+        return Weights(
+            Network.of(self.estimator),
+            None if self.verifier is None else Network.of(self.verifier),
+            None if self.check is None else Network.of(self.check),
+            self.work_side,
+            self.reduced,
+        )
+
+    @classmethod
+    def from_weights(cls, weights: Weights) -> Recognizer:
+        """A recognizer reading as the one `weights` came from, bit for bit."""
+        return cls(
+            weights.estimator,
+            weights.verifier,
+            work_side=weights.work_side,
+            reduced=weights.reduced,
+            check=weights.check,
+        )
 
     def read(self, data: bytes) -> Reading:
         """Return the digits in the image; raises `model.errors.ImageError` for bad input."""

@@ -3,6 +3,10 @@
 A joblib file is executable on load, so the loader checks its sha256 against a value the caller
 trusts (for the shipped model, the one recorded in `model/shipped.py`) before unpickling, and
 refuses a file made by another scikit-learn release.
+
+joblib and scikit-learn are imported where a pickle is written or loaded, not with this module:
+worker processes import the reading path, and read with the weights as arrays
+(`model.network`), without them.
 """
 
 from __future__ import annotations
@@ -12,10 +16,6 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import joblib
-import sklearn
-from sklearn.exceptions import InconsistentVersionWarning
 
 from model.errors import ModelError
 from model.shipped import SHIPPED_MODEL_SHA256
@@ -39,6 +39,8 @@ def file_sha256(path: Path) -> str:
 
 def save_model(stored: StoredModel, path: Path) -> str:
     """Write the model to `path` and return the sha256 a loader must be given."""
+    import joblib
+
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "estimator": stored.estimator,
@@ -60,6 +62,10 @@ def load_stored_model(path: Path | None = None, sha256: str | None = None) -> St
     actual = file_sha256(path)
     if actual != sha256.lower():
         raise ModelError(f"model file {path} has sha256 {actual}, expected {sha256}: refusing it")
+    import joblib
+    import sklearn
+    from sklearn.exceptions import InconsistentVersionWarning
+
     with warnings.catch_warnings():
         warnings.simplefilter("error", InconsistentVersionWarning)
         try:

@@ -43,6 +43,16 @@ async def test_a_worker_reads_as_the_bot_itself_does(
     assert preview == here_preview
 
 
+async def test_a_worker_imports_neither_scikit_learn_nor_the_bot_s_libraries(
+    workers: Workers, photo: PhotoMaker
+) -> None:
+    await workers.read_in_worker(photo([3]))  # everything reading a photo needs is imported
+    future = workers._pool.submit(bot.workers._packages, 0)  # type: ignore[attr-defined]
+    packages = set(await asyncio.wrap_future(future))
+    assert {"numpy", "PIL", "model"} <= packages
+    assert not packages & {"sklearn", "joblib", "telegram", "sqlalchemy", "httpx", "alembic"}
+
+
 async def test_bad_images_raise_the_same_errors_from_a_worker(workers: Workers) -> None:
     with pytest.raises(NotAnImage):
         await workers.read_in_worker(b"not an image at all")
