@@ -10,9 +10,11 @@ from typing import Any, Literal, NamedTuple
 
 import numpy as np
 
+from model.decode import WORK_SIDE
+from model.groups import Box
 from model.network import Network, is_relu_mlp, relu_mlp_probabilities
 from model.nondigit import DIGIT, MARK, WRITING, load_check
-from model.pipeline import WORK_SIDE, Box, DigitImage, Options, digit_options
+from model.pipeline import DigitImage, Options, digit_options
 from model.store import load_stored_model
 from model.verifier import verifier_features
 
