@@ -70,7 +70,7 @@ class BotData:
         self.feedback = open_store(settings)
         if settings.recognition_processes and self._services.workers is None:
             self._services.workers = Workers(
-                settings.recognition_processes, weights=self._services.recognizer.weights()
+                settings.recognition_processes, self._services.recognizer.weights()
             )
         self.started = True
 

@@ -23,11 +23,10 @@ import signal
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from pathlib import Path
 
 # read_photo is imported from here too (bench/real.py); it lives in bot/reading.py.
 from bot.reading import PhotoReading, read_photo
-from model.recognize import Recognizer, Weights, load_recognizer
+from model.recognize import Recognizer, Weights
 
 logger = logging.getLogger(__name__)
 
@@ -66,23 +65,11 @@ def _read_in_worker(data: bytes) -> PhotoReading:
 
 
 class Workers:
-    """A pool of worker processes, each with its own copy of the model's weights.
+    """A pool of worker processes, each with its own copy of the model's weights: those of the
+    bot's recognizer (`Recognizer.weights`), which loaded and verified the model file."""
 
-    `weights` are those of the bot's recognizer (`Recognizer.weights`); without them, the
-    model at `model_path` (the shipped one by default) is loaded here to take them from.
-    """
-
-    def __init__(
-        self,
-        processes: int,
-        model_path: Path | None = None,
-        model_sha256: str | None = None,
-        *,
-        weights: Weights | None = None,
-    ) -> None:
+    def __init__(self, processes: int, weights: Weights) -> None:
         self.processes = processes
-        if weights is None:
-            weights = load_recognizer(model_path, model_sha256).weights()
         self._weights = weights
         self._replacing = asyncio.Lock()
         self._waiting = 0  # photos submitted and not yet read

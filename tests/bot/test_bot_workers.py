@@ -22,8 +22,8 @@ pytestmark = pytest.mark.slow  # starts, kills and replaces worker processes
 
 
 @pytest.fixture
-async def workers() -> AsyncIterator[Workers]:
-    pool = Workers(1)
+async def workers(services: Services) -> AsyncIterator[Workers]:
+    pool = Workers(1, services.recognizer.weights())
     yield pool
     await pool.close()
 
