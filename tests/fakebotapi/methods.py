@@ -133,11 +133,7 @@ class Methods(_State):
             return copy.deepcopy(message)
 
     def _send_message(self, call: Call) -> dict[str, Any]:
-        text = call.params.get("text")
-        if not isinstance(text, str) or not text.strip():
-            raise BotAPIError(400, "Bad Request: message text is empty")
-        if len(text) > MAX_TEXT_LENGTH:
-            raise BotAPIError(400, "Bad Request: message is too long")
+        text = _message_text(call)
         content: dict[str, Any] = {"text": text}
         if isinstance(call.params.get("entities"), list):
             content["entities"] = call.params["entities"]
@@ -283,11 +279,7 @@ class Methods(_State):
             return copy.deepcopy(updated)
 
     def _edit_message_text(self, call: Call) -> dict[str, Any] | bool:
-        text = call.params.get("text")
-        if not isinstance(text, str) or not text.strip():
-            raise BotAPIError(400, "Bad Request: message text is empty")
-        if len(text) > MAX_TEXT_LENGTH:
-            raise BotAPIError(400, "Bad Request: message is too long")
+        text = _message_text(call)
         changes: dict[str, Any] = {"text": text}
         markup = call.params.get("reply_markup")
         if isinstance(markup, dict) and "inline_keyboard" in markup:
@@ -305,3 +297,13 @@ class Methods(_State):
             if self._messages.pop(key, None) is None:
                 raise BotAPIError(400, "Bad Request: message to delete not found")
         return True
+
+
+def _message_text(call: Call) -> str:
+    """The call's message text, refused as Telegram refuses it: empty, or too long."""
+    text = call.params.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise BotAPIError(400, "Bad Request: message text is empty")
+    if len(text) > MAX_TEXT_LENGTH:
+        raise BotAPIError(400, "Bad Request: message is too long")
+    return text
