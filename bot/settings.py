@@ -24,6 +24,8 @@ SECRET_RULE = (
 USER_ID_SHAPE = re.compile(r"^[0-9]{1,20}$")
 # Telegram lets bots download files up to 20 MB; a bigger one cannot even be fetched.
 TELEGRAM_DOWNLOAD_LIMIT = 20 * 1024 * 1024
+# Telegram's own Bot API server; TELEGRAM_API_URL names another (a self-hosted one).
+DEFAULT_API_URL = "https://api.telegram.org"
 # The bot's liveness signal for `digitbot healthcheck` (see bot/heartbeat.py).
 DEFAULT_HEARTBEAT_FILE = Path(tempfile.gettempdir()) / "digitbot.heartbeat"
 # Where corrections are kept in a SQLite file unless DATABASE_URL names a PostgreSQL server.
@@ -47,7 +49,7 @@ class Settings:
     """
 
     token: str = field(repr=False)
-    api_url: str = "https://api.telegram.org"
+    api_url: str = DEFAULT_API_URL
     mode: Literal["polling", "webhook"] = "polling"
     webhook_url: str | None = None
     webhook_listen: str = "0.0.0.0"

@@ -21,10 +21,10 @@ from telegram import Bot
 from telegram.error import InvalidToken, NetworkError, RetryAfter
 
 from bot.logs import redact
+from bot.settings import DEFAULT_API_URL
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_API_URL = "https://api.telegram.org"
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
