@@ -163,7 +163,7 @@ def test_every_copied_path_exists_and_is_in_the_build_context() -> None:
         assert (ROOT / source).exists(), f"COPY {source}: no such path"
         assert not ignored(source.rstrip("/"), ignore), f"COPY {source}: excluded by .dockerignore"
     # The shipped model is package data, so it reaches the image with model/.
-    assert not ignored("model/digitbot.joblib", ignore)
+    assert not ignored("model/digitbot.npz", ignore)
 
 
 def test_dependencies_are_installed_before_the_source_is_copied() -> None:

@@ -122,7 +122,7 @@ def test_on_a_page_of_writing_only_lines_of_digits_are_read(
 
 
 def test_the_check_file_is_refused_when_altered(tmp_path: Path) -> None:
-    altered = tmp_path / "nondigit.joblib"
+    altered = tmp_path / "nondigit.npz"
     altered.write_bytes(NONDIGIT_PATH.read_bytes() + b"\0")
     with pytest.raises(ModelError, match="sha256"):
         load_check(altered)

@@ -97,7 +97,7 @@ def test_train_with_feedback_reports_and_writes_a_usable_model(
     store: FeedbackStore, database: URL, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     fill(store, 30)
-    out = tmp_path / "mine.joblib"
+    out = tmp_path / "mine.npz"
     argv = ["train", "--with-feedback", "--database", url_text(database), "--out", str(out)]
     assert main([*argv, "--seed", "3", "--folds", "3"]) == 0
     printed = capsys.readouterr().out
