@@ -288,8 +288,8 @@ def _predict(images: list[Path], as_json: bool, model: Path | None, sha256: str 
 
 
 def _evaluate(as_json: bool, model: Path | None, sha256: str | None) -> int:
-    from model.evaluate import evaluate
     from model.store import load_model
+    from training.evaluate import evaluate
 
     result = evaluate(load_model(model, sha256))
     if as_json:
@@ -310,7 +310,7 @@ def _evaluate(as_json: bool, model: Path | None, sha256: str | None) -> int:
 def _train(out: Path, seed: int, ship: bool) -> int:
     from model.shipped import pin
     from model.store import SHIPPED_MODEL_PATH, save_model
-    from model.train import TrainingConfig, train
+    from training.train import TrainingConfig, train
 
     stored = train(TrainingConfig(seed=seed), progress=lambda m: print(f"… {m}", flush=True))
     path = SHIPPED_MODEL_PATH if ship else out

@@ -10,9 +10,9 @@ from typing import Any
 
 import numpy as np
 
-from model.data import mnist_benchmark
-from model.evaluate import evaluate
-from model.train import grids_of
+from training.data import mnist_benchmark
+from training.evaluate import evaluate
+from training.train import grids_of
 
 HELDOUT_FLOOR = 0.95  # reported: 95.4 %
 MNIST_GLYPHS_FLOOR = 0.978  # reported: 98.0 %

@@ -26,8 +26,8 @@ from model.store import (
     load_stored_model,
     save_model,
 )
-from model.train import TRAINING_STATE, for_prediction
 from model.weights import ENTRY_DATE, write_arrays
+from training.train import TRAINING_STATE, for_prediction
 
 
 def _fitted(classes: int, seed: int = 0) -> MLPClassifier:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from model.mnist import mnist_folder, read_mnist
+from training.mnist import mnist_folder, read_mnist
 
 LOAD_DIGITS_TRAIN = slice(0, 1000)
 LOAD_DIGITS_HELDOUT = slice(1000, None)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model import train
-from model.data import train_digits
-from model.train import Meter, TrainingConfig, duration, fit_classifier, grids_of
+from training import train
+from training.data import train_digits
+from training.train import Meter, TrainingConfig, duration, fit_classifier, grids_of
 
 TINY = TrainingConfig(hidden_layer_sizes=(16,), alpha=1e-3, schedule=((1e-2, 30), (1e-3, 5)))
 

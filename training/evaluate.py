@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from model.data import heldout_digits
+from training.data import heldout_digits
 
 LABELS = list(range(10))
 

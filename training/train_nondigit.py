@@ -1,7 +1,7 @@
 """Training the digit/writing/mark check (`model.nondigit`).
 
     scripts/nondigit_fonts                      # the fonts, into build/fonts (and Debian's)
-    python -m model.train_nondigit --ship       # train, write model/nondigit.npz
+    python -m training.train_nondigit --ship       # train, write model/nondigit.npz
 
 It learns from:
 - digits: the first 400 of each digit of MNIST's training set (`_mnist_glyphs`), varied as
@@ -9,7 +9,7 @@ It learns from:
 - writing: words, short phrases and letters rendered with handwriting and printed fonts from
   package registries (`scripts/nondigit_fonts` fetches them: Debian's fonts-dkg-handwriting,
   fonts-bwht, fonts-sjfonts and fonts-dejavu-core, and OFL hand fonts of npm's @fontsource),
-  drawn with the digits' pens (`model.augment.varied_glyph`), then found, grouped and cut into
+  drawn with the digits' pens (`training.augment.varied_glyph`), then found, grouped and cut into
   digit-sized pieces by the photo path's own functions, as a photo of them would be;
 - marks: bent edges, corners, scribbles, blobs and dots drawn here (never a straight line,
   which is a 1).
@@ -37,14 +37,14 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 from threadpoolctl import threadpool_limits
 
-from model import data
-from model.augment import european_glyph, varied_glyph
 from model.groups import digit_groups
 from model.ink import ink_labels
 from model.nondigit import DIGIT, MARK, NONDIGIT_PATH, WRITING, save_check
 from model.pipeline import group_cuts
 from model.shipped import pin
 from model.verifier import verifier_features
+from training import data
+from training.augment import european_glyph, varied_glyph
 
 FONT_SUFFIXES = (".ttf", ".otf", ".woff")
 # Writing narrower than this fraction of its height is not counted as writing: 95 % of MNIST's
@@ -252,7 +252,7 @@ def train(
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Train the check and write it (with `--ship`, over the shipped file)."""
-    parser = argparse.ArgumentParser(prog="python -m model.train_nondigit", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m training.train_nondigit", description=__doc__)
     parser.add_argument(
         "--fonts",
         type=Path,
