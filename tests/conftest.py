@@ -10,11 +10,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-from digit_photos import PhotoMaker, photo_bytes
-from fakebotapi import FakeBotAPI
 
 from model.recognize import Recognizer, load_recognizer
 from model.store import load_model
+from tests.digit_photos import PhotoMaker, photo_bytes
+from tests.fakebotapi import FakeBotAPI
 from training.mnist import MnistError, mnist_folder
 
 GLYPHS = Path(__file__).with_name("mnist_glyphs.npz")

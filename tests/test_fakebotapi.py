@@ -12,10 +12,10 @@ import time
 import urllib.request
 import zlib
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
-from fakebotapi import DEFAULT_CHAT_ID, DEFAULT_USER_ID, DOWNLOAD, FakeBotAPI
 from telegram import (
     Bot,
     BotCommand,
@@ -34,6 +34,8 @@ from telegram.error import (
     TimedOut,
 )
 from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandler, filters
+
+from tests.fakebotapi import DEFAULT_CHAT_ID, DEFAULT_USER_ID, DOWNLOAD, FakeBotAPI
 
 TOKEN = "123456:TEST-token_for-fake"
 
@@ -64,7 +66,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _build_app(api: FakeBotAPI) -> Application:
+def _build_app(api: FakeBotAPI) -> Application[Any, Any, Any, Any, Any, Any]:
     return (
         Application.builder()
         .token(TOKEN)

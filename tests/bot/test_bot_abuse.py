@@ -8,14 +8,14 @@ import time
 from typing import Any
 
 import pytest
-from bot_harness import TOKEN, BotHarness
-from digit_photos import PhotoMaker
-from fakebotapi import FakeBotAPI
 
 from bot import texts
 from bot.access import REFUSAL_QUIET, AllowList
 from bot.limits import PRUNE_AT, WINDOW, SendLimiter, UserRateLimit
 from bot.settings import Settings, SettingsError
+from tests.bot.bot_harness import TOKEN, BotHarness
+from tests.digit_photos import PhotoMaker
+from tests.fakebotapi import FakeBotAPI
 
 LIMIT = 3
 COMMAND_LIMIT = 3

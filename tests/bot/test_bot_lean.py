@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from digit_photos import PhotoMaker
+
+from tests.digit_photos import PhotoMaker
 
 # The bot's start-up (its modules, the model, the held-out evaluation /accuracy shows) and one
 # photo read, in a fresh interpreter; it prints the top-level packages it imported.

@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from bot_harness import BotHarness, png_size, upload
-from digit_photos import PhotoMaker, encode, words_page
-from fakebotapi import DOWNLOAD, Call, FakeBotAPI
 
 from bot import handlers, texts
 from bot.services import DEFAULT_SAMPLES, MAX_SAMPLES, Services
+from tests.bot.bot_harness import BotHarness, png_size, upload
+from tests.digit_photos import PhotoMaker, encode, words_page
+from tests.fakebotapi import DOWNLOAD, Call, FakeBotAPI
 
 
 async def test_commands_menu_is_published(bot: BotHarness, fake_api: FakeBotAPI) -> None:

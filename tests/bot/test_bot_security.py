@@ -17,14 +17,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from bot_harness import TOKEN, BotHarness
-from digit_photos import PhotoMaker
-from fakebotapi import DOWNLOAD, FakeBotAPI
 
 from bot.logs import NOISY_LOGGERS, REDACTED, configure_logging
 from bot.settings import Settings
 from model.errors import ModelError
 from model.store import load_stored_model
+from tests.bot.bot_harness import TOKEN, BotHarness
+from tests.digit_photos import PhotoMaker
+from tests.fakebotapi import DOWNLOAD, FakeBotAPI
 
 
 @pytest.fixture

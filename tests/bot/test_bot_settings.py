@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from bot_harness import ENV_NAMES, TOKEN, WEBHOOK_SECRET
 
 from bot.settings import Settings, SettingsError, read_env_file
+from tests.bot.bot_harness import ENV_NAMES, TOKEN, WEBHOOK_SECRET
 
 
 @pytest.fixture(autouse=True)

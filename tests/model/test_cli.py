@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from digit_photos import PhotoMaker
 
 from bot.cli import main
+from tests.digit_photos import PhotoMaker
 
 
 def test_predict_json_one_line_per_file_and_errors_go_on(

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from digit_photos import bench_reading, draw, encode, ink_box
 from PIL import Image, ImageDraw
 
-from bench.accuracy import resized_jpeg
 from bench.photos import bench_cases
 from model.marks import without_marks
 from model.recognize import Recognizer
+from tests.digit_photos import bench_reading, draw, encode, ink_box
+from tests.fakebotapi.photos import resized_jpeg
 
 
 def _written(glyphs: dict[int, np.ndarray], digits: list[int]) -> Image.Image:

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from digit_photos import draw, encode, words_page
 from PIL import Image, ImageDraw, ImageFont
 
 from model.errors import ModelError
 from model.nondigit import NONDIGIT_PATH, load_check
 from model.recognize import Reading, Recognizer, load_recognizer
+from tests.digit_photos import draw, encode, words_page
 
 
 @pytest.mark.parametrize(("size", "wavy"), [(40, False), (60, False), (60, True)])

@@ -6,7 +6,6 @@ import warnings
 
 import numpy as np
 import pytest
-from digit_photos import PhotoMaker, encode
 from PIL import Image
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
@@ -17,6 +16,7 @@ from model.cuts import cut_apart, digit_counts, stroke_columns, strokes
 from model.network import Network
 from model.pipeline import digit_options
 from model.recognize import Recognizer, probabilities
+from tests.digit_photos import PhotoMaker, encode
 from training.segment import segmentation_examples, side_by_side
 
 

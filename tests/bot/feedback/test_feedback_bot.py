@@ -11,10 +11,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from bot_harness import BotHarness, chat_of
-from digit_photos import PhotoMaker
-from fakebotapi import Call, FakeBotAPI
-from feedback_harness import message_of, running_bot
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
@@ -26,6 +22,10 @@ from bot.feedback.schema import samples
 from bot.feedback.store import FeedbackStore
 from bot.services import Services
 from bot.settings import Settings
+from tests.bot.bot_harness import BotHarness, chat_of
+from tests.bot.feedback.feedback_harness import message_of, running_bot
+from tests.digit_photos import PhotoMaker
+from tests.fakebotapi import Call, FakeBotAPI
 
 
 def keyboard_texts(markup: dict[str, Any]) -> list[list[str]]:

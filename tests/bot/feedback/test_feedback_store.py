@@ -118,7 +118,7 @@ def test_a_number_keeps_corrections_and_right_confirms_the_rest(store: FeedbackS
 
 def test_forged_taps_change_nothing(store: FeedbackStore) -> None:
     chat, message, user, token = remember(store, 4, 2)
-    forged = [
+    forged: list[tuple[type[Exception], tuple[int, int, int, str], dict[str, int]]] = [
         (UnknownAnswer, (chat, message, user, new_token()), {}),  # another token
         (UnknownAnswer, (chat, message + 1, user, token), {}),  # another message
         (UnknownAnswer, (chat + 1, message, user, token), {}),  # another chat
