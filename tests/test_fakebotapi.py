@@ -187,6 +187,7 @@ async def test_get_file_and_download(fake_api: FakeBotAPI, bot: Bot) -> None:
         await bot.get_file(huge)
 
 
+@pytest.mark.slow  # a real long poll
 async def test_get_updates_offset_and_long_poll(fake_api: FakeBotAPI, bot: Bot) -> None:
     first = fake_api.send_text("/start")
     second = fake_api.send_text("hello")

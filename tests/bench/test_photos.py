@@ -200,6 +200,7 @@ def test_bench_cases_cycle_conditions_and_reject_unknown_kind() -> None:
         next(bench_cases("single", 1, seed=0, conditions=["nope"]))
 
 
+@pytest.mark.slow  # renders pages of words
 @pytest.mark.parametrize("name", ["words-printed", "words-handwritten"])
 def test_pages_of_words_hold_lines_of_ink_and_no_digit(name: str) -> None:
     cond = replace(get_condition(name), size=SMALL)

@@ -91,6 +91,7 @@ class TestRateLimit:
             send_rate_per_second=0,
         )
 
+    @pytest.mark.slow  # a flood of photos end to end
     async def test_a_flood_gets_limit_answers_and_one_notice(
         self, bot: BotHarness, fake_api: FakeBotAPI, photo: PhotoMaker
     ) -> None:

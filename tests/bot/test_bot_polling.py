@@ -223,6 +223,7 @@ async def test_many_updates_at_once_are_each_answered_once(
     # The fixture checks on teardown that each of them got exactly one answer.
 
 
+@pytest.mark.slow  # real timers
 async def test_photos_sent_together_show_the_upload_action_once(
     bot: BotHarness, photo: PhotoMaker, fake_api: FakeBotAPI, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -62,6 +62,7 @@ class TestLogs:
         """Logging is set up before the bot is built, so its start-up is in the log too."""
         return Settings.embedded(token=TOKEN, api_url=fake_api.url)
 
+    @pytest.mark.slow  # a bot end to end at every log level
     async def test_no_log_line_at_any_level_holds_the_token(
         self,
         bot: BotHarness,

@@ -170,6 +170,7 @@ def test_nothing_is_taken_from_a_ring_with_nothing_in_it() -> None:
         ("circled-open", "number", 4, 6),
     ],
 )
+@pytest.mark.slow  # renders benchmark photos
 def test_bench_photos_marked_with_the_pen_are_read(
     recognizer: Recognizer, condition: str, kind: str, before: int, at_least: int
 ) -> None:

@@ -53,6 +53,7 @@ def test_a_tight_crop_of_fat_digits_is_not_texture(
         assert recognizer.read(encode(fat)).text == str(digit)
 
 
+@pytest.mark.slow  # reads large photos
 def test_marker_digits_cropped_tight_are_read(recognizer: Recognizer) -> None:
     # The marker's stroke is then wider than the paper estimate's usual closing: its inside
     # was taken for paper, and 7 of these 20 were misread or not found.
@@ -166,6 +167,7 @@ def test_mnist_sized_image_is_read(recognizer: Recognizer, glyphs: dict[int, np.
     assert recognizer.read(encode(tile, "PNG")).text == "9"
 
 
+@pytest.mark.slow  # an 8000x6000 photo
 def test_huge_photo_is_decoded_at_reduced_scale(
     recognizer: Recognizer, glyphs: dict[int, np.ndarray]
 ) -> None:
@@ -235,6 +237,7 @@ def test_random_scribbles_never_crash(recognizer: Recognizer, seed: int) -> None
     assert all(0 <= d.confidence <= 1 for d in reading.digits)
 
 
+@pytest.mark.slow  # reads large photos
 def test_small_thin_digits_missed_at_half_resolution_are_found_at_full() -> None:
     # As the bot downloads them: Telegram's 800 px size.
     cases = [
@@ -254,6 +257,7 @@ def test_small_thin_digits_missed_at_half_resolution_are_found_at_full() -> None
     assert right >= 0.75 * len(faint)
 
 
+@pytest.mark.slow  # reads large photos
 @pytest.mark.parametrize("condition", ["wall", "specks-and-edges", "shadow", "grid-paper"])
 def test_texture_and_specks_are_not_digits_at_full_resolution(condition: str) -> None:
     for case in bench_cases("blank", 8, seed=4, conditions=[condition]):
@@ -423,6 +427,7 @@ def _cropped_to_its_height(jpeg: bytes, box: tuple[int, int, int, int]) -> bytes
     return encode(image, quality=90)
 
 
+@pytest.mark.slow  # reads large photos
 @pytest.mark.parametrize("condition", ["plain-black", "thin-ballpoint", "pencil"])
 def test_digits_cropped_so_tight_that_they_span_the_frame_are_read(condition: str) -> None:
     # The digit's one stroke spans the frame's height: it used to be dropped as junk at the

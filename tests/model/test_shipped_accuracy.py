@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pytest
 
 from training.data import mnist_benchmark
 from training.evaluate import evaluate
@@ -24,6 +25,7 @@ def test_held_out_load_digits_are_read_as_well_as_shipped(estimator: Any) -> Non
     assert result.accuracy >= HELDOUT_FLOOR
 
 
+@pytest.mark.slow  # reads 1,000 benchmark glyphs
 def test_writers_never_seen_are_read_as_well_as_shipped(estimator: Any) -> None:
     glyphs, labels = mnist_benchmark()
     predicted = estimator.predict(grids_of(glyphs))

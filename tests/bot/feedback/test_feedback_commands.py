@@ -92,6 +92,7 @@ def tiny_training(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(training.feedback_training, "train_with_feedback", tiny)
 
 
+@pytest.mark.slow  # trains a model
 @pytest.mark.usefixtures("tiny_training")
 def test_train_with_feedback_reports_and_writes_a_usable_model(
     store: FeedbackStore, database: URL, tmp_path: Path, capsys: pytest.CaptureFixture[str]

@@ -235,6 +235,7 @@ def run_all(jobs: list[Callable[[], object]], workers: int = 12) -> list[object]
         return [future.result() for future in futures]
 
 
+@pytest.mark.slow  # threads against the database
 def test_many_users_at_once(store: FeedbackStore) -> None:
     users = range(100_000, 100_040)  # 40 users, 3 answers each, every answer checked
 
