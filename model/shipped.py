@@ -13,9 +13,8 @@ SHIPPED_MODEL_SHA256 = "5356ae521dfdff36709d14beb690d7307519b6254c93690a684ae8ff
 NONDIGIT_SHA256 = "37c1724552524c01bf02101edf377900c61dca1a9e74f249395e77d0756fb018"
 
 
-def pin(name: str, digest: str) -> Path:
+def pin(name: str, digest: str, path: Path = Path(__file__)) -> Path:
     """Record `digest` as `name`'s value in this file (a source checkout); return its path."""
-    path = Path(__file__)
     text, count = re.subn(
         rf'^{name} = "[0-9a-f]*"$', f'{name} = "{digest}"', path.read_text(), flags=re.MULTILINE
     )
