@@ -89,7 +89,7 @@ def main() -> None:
     print(f"{given.sum()} checked answers from {USERS} simulated users in {url.database}")
     print(f"the shipped model was right for {as_answered:.1%} of them\n")
 
-    model_file = args.out / "with-feedback.joblib"
+    model_file = args.out / "with-feedback.npz"
     status = digitbot(
         [
             "train",
