@@ -21,6 +21,7 @@ RUN pip install --no-cache-dir --require-hashes -r requirements.lock \
 COPY pyproject.toml ./
 COPY bot/ bot/
 COPY model/ model/
+COPY training/ training/
 # A regular (not editable) install puts the code and the shipped model into the venv; pip itself
 # is not needed to run the bot, so it does not ship.
 RUN pip install --no-cache-dir --no-deps . \

@@ -25,12 +25,12 @@ from dataclasses import dataclass
 from PIL import Image
 
 from bench.photos import BASIC, BLANK_CONDITIONS, CONDITIONS, Case, bench_cases
-from model.data import mnist_benchmark
 from model.errors import ImageError
 from model.recognize import load_recognizer
 from model.store import load_model
-from model.train import grids_of
 from tests.fakebotapi.photos import resized_jpeg
+from training.data import mnist_benchmark
+from training.train import grids_of
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from model import data
-from model.train import TrainingConfig, TrainingSet, fit_classifier, grids_of, training_set
+from training import data
+from training.train import TrainingConfig, TrainingSet, fit_classifier, grids_of, training_set
 
 FOLDS = 3
 QUICK_SCHEDULE = ((1e-3, 12), (1e-4, 4), (1e-5, 2))

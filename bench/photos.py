@@ -37,9 +37,9 @@ from numpy.typing import NDArray
 from PIL import Image, ImageDraw, ImageFont
 from scipy import ndimage
 
-from model.augment import skeleton
-from model.data import MNIST_BENCHMARK, mnist_benchmark
 from model.groups import Box
+from training.augment import skeleton
+from training.data import MNIST_BENCHMARK, mnist_benchmark
 
 __all__ = [
     "BASIC",
@@ -77,8 +77,8 @@ F64 = NDArray[np.float64]
 
 N_MNIST = MNIST_BENCHMARK
 HELDOUT = np.arange(N_MNIST)
-"""Rows of MNIST's test digits [0:5000] (:func:`model.data.mnist_benchmark`), which training
-never sees; the benchmark uses only these. The split is defined once, in :mod:`model.data`."""
+"""Rows of MNIST's test digits [0:5000] (:func:`training.data.mnist_benchmark`), which training
+never sees; the benchmark uses only these. The split is defined once, in :mod:`training.data`."""
 
 BLACK_BALLPOINT: RGB = (30, 30, 40)
 BLUE_BALLPOINT: RGB = (20, 40, 150)

@@ -75,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     _model_args(evaluate)
 
     train = commands.add_parser("train", help="train a model (needs the [train] extra)")
-    train.add_argument("--out", type=Path, default=Path("digitbot.joblib"), help="model file")
+    train.add_argument("--out", type=Path, default=Path("digitbot.npz"), help="model file")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument(
         "--ship",
@@ -288,8 +288,8 @@ def _predict(images: list[Path], as_json: bool, model: Path | None, sha256: str 
 
 
 def _evaluate(as_json: bool, model: Path | None, sha256: str | None) -> int:
-    from model.evaluate import evaluate
     from model.store import load_model
+    from training.evaluate import evaluate
 
     result = evaluate(load_model(model, sha256))
     if as_json:
@@ -308,21 +308,16 @@ def _evaluate(as_json: bool, model: Path | None, sha256: str | None) -> int:
 
 
 def _train(out: Path, seed: int, ship: bool) -> int:
+    from model.shipped import pin
     from model.store import SHIPPED_MODEL_PATH, save_model
-    from model.train import TrainingConfig, train
+    from training.train import TrainingConfig, train
 
     stored = train(TrainingConfig(seed=seed), progress=lambda m: print(f"… {m}", flush=True))
     path = SHIPPED_MODEL_PATH if ship else out
     digest = save_model(stored, path)
     print(f"wrote {path} ({path.stat().st_size:,} bytes), sha256 {digest}")
     if ship:
-        shipped = SHIPPED_MODEL_PATH.with_name("shipped.py")
-        shipped.write_text(
-            '"""The sha256 of the model file shipped in this package (written by `digitbot train'
-            ' --ship`)."""\n\n'
-            f'SHIPPED_MODEL_SHA256 = "{digest}"\n'
-        )
-        print(f"recorded the hash in {shipped}")
+        print(f"recorded the hash in {pin('SHIPPED_MODEL_SHA256', digest)}")
     else:
         print(f"to use it: MODEL_PATH={path.resolve()} MODEL_SHA256={digest}")
     return 0

@@ -13,11 +13,11 @@ import numpy as np
 from bot import texts
 from bot.reading import PhotoReading, read_photo
 from bot.workers import Workers
-from model.data import train_digits
-from model.evaluate import Evaluation, evaluate
 from model.recognize import Recognizer
 from model.render import confusion_png, sample_png
 from model.store import load_stored_model
+from training.data import train_digits
+from training.evaluate import Evaluation, evaluate
 
 DEFAULT_SAMPLES = 5
 MAX_SAMPLES = 10  # one Telegram album holds at most 10 photos

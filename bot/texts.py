@@ -6,8 +6,8 @@ import math
 from typing import TYPE_CHECKING
 
 from bot.reading import SHOWN_DIGITS
-from model.evaluate import Evaluation
 from model.recognize import Reading
+from training.evaluate import Evaluation
 
 if TYPE_CHECKING:
     from bot.feedback.store import AnswerState, Forgotten, Stats, Tally

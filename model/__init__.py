@@ -1,4 +1,6 @@
-"""The recognition core: photos to 8x8 grids to digits, training, persistence and evaluation.
+"""The recognition core: photos to 8x8 grids to digits, and the model files it reads with.
+
+Making and judging the models is the `training` package's job; reading never imports it.
 
 It never imports `telegram`: the CLI, the tests and notebooks use it without a bot.
 """

@@ -1,10 +1,10 @@
 """A fitted ReLU MLP as plain arrays: the arithmetic of reading, without scikit-learn.
 
-The digit classifier, the whole-digit verifier and the digit/writing/mark check are
-scikit-learn `MLPClassifier`s, stored as pickles that only scikit-learn can load. Reading needs
-only their weights: `Network.of` takes them out of a fitted classifier (in the process that
-loaded and verified the pickle), and a `Network` pickles as a few numpy arrays, so a worker
-process reads photos without importing scikit-learn (about 120 MB less per worker).
+The digit classifier, the whole-digit verifier and the digit/writing/mark check are trained as
+scikit-learn `MLPClassifier`s. Reading needs only their weights: `Network.of` takes them out of a
+fitted classifier, `Network.arrays` gives them as named arrays for a model file
+(`model.weights`) and `Network.from_arrays` takes them back, so neither the bot nor its worker
+processes import scikit-learn.
 
 `Network.predict_proba` is the arithmetic `model.recognize.probabilities` has always done for a
 ReLU MLP, in the same order, so readings are bit-identical either way.
@@ -12,6 +12,7 @@ ReLU MLP, in the same order, so readings are bit-identical either way.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +44,34 @@ class Network:
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         """Class probabilities of `(n, features)` rows, as `MLPClassifier.predict_proba`."""
         return relu_mlp_probabilities(self, x)
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """The likeliest class of each of `(n, features)` rows."""
+        return np.asarray(self.classes_[np.argmax(self.predict_proba(x), axis=1)])
+
+    def arrays(self, name: str) -> dict[str, np.ndarray]:
+        """Its weights as arrays named `name.coef0`, `name.intercept0`, ... for a model file."""
+        named = {
+            f"{name}.classes": np.asarray(self.classes_),
+            f"{name}.out_activation": np.array(self.out_activation_),
+        }
+        for layer, (weights, bias) in enumerate(zip(self.coefs_, self.intercepts_, strict=True)):
+            named[f"{name}.coef{layer}"] = weights
+            named[f"{name}.intercept{layer}"] = bias
+        return named
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray], name: str) -> Network:
+        """The network `arrays(name)` gave; KeyError when `arrays` holds none by that name."""
+        layers = sum(1 for key in arrays if key.startswith(f"{name}.coef"))
+        if not layers:
+            raise KeyError(name)
+        return cls(
+            coefs_=tuple(arrays[f"{name}.coef{layer}"] for layer in range(layers)),
+            intercepts_=tuple(arrays[f"{name}.intercept{layer}"] for layer in range(layers)),
+            classes_=arrays[f"{name}.classes"],
+            out_activation_=str(arrays[f"{name}.out_activation"]),
+        )
 
 
 def is_relu_mlp(estimator: Any) -> bool:

@@ -1,3 +1,24 @@
-"""The sha256 of the model file shipped in this package (written by `digitbot train --ship`)."""
+"""The sha256 of the model files shipped in this package, the one place they are pinned.
 
-SHIPPED_MODEL_SHA256 = "4e332cfaeacb01b874c47a7c6117bc41e7a23277f921e56ff8c603f6116408ea"
+`digitbot train --ship` rewrites SHIPPED_MODEL_SHA256 (model/digitbot.npz), and
+`python -m training.train_nondigit --ship` NONDIGIT_SHA256 (model/nondigit.npz).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+SHIPPED_MODEL_SHA256 = "5356ae521dfdff36709d14beb690d7307519b6254c93690a684ae8ff84548f5f"
+NONDIGIT_SHA256 = "37c1724552524c01bf02101edf377900c61dca1a9e74f249395e77d0756fb018"
+
+
+def pin(name: str, digest: str, path: Path = Path(__file__)) -> Path:
+    """Record `digest` as `name`'s value in this file (a source checkout); return its path."""
+    text, count = re.subn(
+        rf'^{name} = "[0-9a-f]*"$', f'{name} = "{digest}"', path.read_text(), flags=re.MULTILINE
+    )
+    if count != 1:
+        raise ValueError(f"{path} has no line {name} = ...")
+    path.write_text(text)
+    return path

@@ -1,99 +1,93 @@
-"""Saving and loading the trained model, treating the pickle as code.
+"""Saving and loading the digit model: its networks' weights as arrays, with its metadata.
 
-A joblib file is executable on load, so the loader checks its sha256 against a value the caller
-trusts (for the shipped model, the one recorded in `model/shipped.py`) before unpickling, and
-refuses a file made by another scikit-learn release.
-
-joblib and scikit-learn are imported where a pickle is written or loaded, not with this module:
-worker processes import the reading path, and read with the weights as arrays
-(`model.network`), without them.
+A model file (`model.weights`) holds the classifier's weights, the whole-digit verifier's when
+there is one, and the metadata as JSON; loading it needs NumPy only, after its sha256 is found to
+be the one the caller trusts (for the shipped model, the one recorded in `model/shipped.py`).
+Training fits scikit-learn `MLPClassifier`s; `save_model` stores their weights
+(`model.network.Network.of`), and `load_stored_model` gives them back as `Network`s, which read
+and predict to the same numbers.
 """
 
 from __future__ import annotations
 
-import hashlib
-import warnings
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from model.errors import ModelError
-from model.shipped import SHIPPED_MODEL_SHA256
+import numpy as np
 
-SHIPPED_MODEL_PATH = Path(__file__).with_name("digitbot.joblib")
+from model.errors import ModelError
+from model.network import Network
+from model.shipped import SHIPPED_MODEL_SHA256
+from model.weights import file_sha256, read_arrays, write_arrays
+
+__all__ = [
+    "SHIPPED_MODEL_PATH",
+    "StoredModel",
+    "file_sha256",
+    "load_model",
+    "load_stored_model",
+    "save_model",
+]
+
+SHIPPED_MODEL_PATH = Path(__file__).with_name("digitbot.npz")
+# What a model file holds besides the networks: the metadata as one JSON string.
+METADATA = "metadata"
+CLASSIFIER, VERIFIER = "classifier", "verifier"
 
 
 @dataclass(frozen=True)
 class StoredModel:
-    """A fitted estimator with the facts about how it was made."""
+    """A fitted classifier with the facts about how it was made."""
 
-    estimator: Any  # MLPClassifier or Pipeline ending in one: predict takes (n, 64) on 0..16
+    # A `Network` when loaded; a fitted ReLU `MLPClassifier` too when saved after training:
+    # predict_proba takes (n, 64) on 0..16.
+    estimator: Any
     metadata: dict[str, Any]
     verifier: Any = None  # tells one whole digit from fragments (model.verifier), optional
 
 
-def file_sha256(path: Path) -> str:
-    """Return the hex sha256 of a file's bytes."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def _network(estimator: Any, what: str) -> Network:
+    network = Network.of(estimator)
+    if not isinstance(network, Network):
+        raise ModelError(f"the {what} is a {type(estimator).__name__}, not a ReLU MLP classifier")
+    return network
+
+
+def model_arrays(stored: StoredModel) -> dict[str, np.ndarray]:
+    """The arrays of `stored`'s model file."""
+    arrays = {
+        METADATA: np.array(json.dumps(stored.metadata, sort_keys=True)),
+        **_network(stored.estimator, CLASSIFIER).arrays(CLASSIFIER),
+    }
+    if stored.verifier is not None:
+        arrays |= _network(stored.verifier, VERIFIER).arrays(VERIFIER)
+    return arrays
 
 
 def save_model(stored: StoredModel, path: Path) -> str:
     """Write the model to `path` and return the sha256 a loader must be given."""
-    import joblib
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    payload = {
-        "estimator": stored.estimator,
-        "verifier": stored.verifier,
-        "metadata": stored.metadata,
-    }
-    joblib.dump(payload, path, compress=3)
-    return file_sha256(path)
+    return write_arrays(path, model_arrays(stored))
 
 
 def load_stored_model(path: Path | None = None, sha256: str | None = None) -> StoredModel:
     """Load a model whose file hash matches; the shipped one when no path is given."""
     if path is None:
         path, sha256 = SHIPPED_MODEL_PATH, SHIPPED_MODEL_SHA256
-    if not path.is_file():
-        raise ModelError(f"model file {path} not found")
-    if not sha256:
-        raise ModelError(f"no sha256 given for {path}: set MODEL_SHA256 to the value train printed")
-    actual = file_sha256(path)
-    if actual != sha256.lower():
-        raise ModelError(f"model file {path} has sha256 {actual}, expected {sha256}: refusing it")
-    import joblib
-    import sklearn
-    from sklearn.exceptions import InconsistentVersionWarning
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", InconsistentVersionWarning)
-        try:
-            payload = joblib.load(path)
-        except InconsistentVersionWarning as exc:
-            raise ModelError(
-                f"model file {path} was made with scikit-learn {exc.original_sklearn_version}, "
-                f"this is {sklearn.__version__}: retrain it with `digitbot train`"
-            ) from exc
-        except Exception as exc:
-            # The hash matched, so this is the file meant, but not a joblib file at all (or
-            # one for another Python): unpickling fails in many ways.
-            raise ModelError(
-                f"model file {path} is not a model `digitbot train` wrote "
-                f"({type(exc).__name__}); check MODEL_PATH or --model"
-            ) from exc
-    if not isinstance(payload, dict) or "estimator" not in payload:
+    arrays = read_arrays(path, sha256)
+    try:
+        estimator = Network.from_arrays(arrays, CLASSIFIER)
+        metadata = json.loads(str(arrays[METADATA]))
+    except (KeyError, ValueError) as exc:
         raise ModelError(
-            f"model file {path} is not a model `digitbot train` wrote "
-            f"(it holds a {type(payload).__name__}); check MODEL_PATH or --model"
-        )
-    return StoredModel(
-        estimator=payload["estimator"],
-        metadata=dict(payload.get("metadata", {})),
-        verifier=payload.get("verifier"),
-    )
+            f"model file {path} is not a model `digitbot train` wrote (no {exc}); "
+            "check MODEL_PATH or --model"
+        ) from exc
+    verifier = Network.from_arrays(arrays, VERIFIER) if f"{VERIFIER}.coef0" in arrays else None
+    return StoredModel(estimator=estimator, metadata=metadata, verifier=verifier)
 
 
 def load_model(path: Path | None = None, sha256: str | None = None) -> Any:
-    """Return the fitted estimator: `predict`/`predict_proba` take `(n, 64)` values on 0..16."""
+    """Return the fitted classifier: `predict`/`predict_proba` take `(n, 64)` values on 0..16."""
     return load_stored_model(path, sha256).estimator

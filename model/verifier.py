@@ -1,6 +1,6 @@
 """The whole-digit check's features: what the check (`model.nondigit`'s and the segmentation
 verifier's small MLPs) sees of one candidate digit. Reading and training both compute them here;
-the check's training examples are made in `model.segment`.
+the check's training examples are made in `training.segment`.
 """
 
 from __future__ import annotations

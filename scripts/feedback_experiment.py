@@ -28,10 +28,10 @@ from scipy import ndimage
 from bot.cli import main as digitbot
 from bot.feedback.database import database_url
 from bot.feedback.store import DigitToCheck, FeedbackStore, new_token
-from model.data import mnist_benchmark
-from model.evaluate import evaluate
 from model.store import file_sha256, load_model
-from model.train import grids_of
+from training.data import mnist_benchmark
+from training.evaluate import evaluate
+from training.train import grids_of
 
 USERS = 10
 
@@ -89,7 +89,7 @@ def main() -> None:
     print(f"{given.sum()} checked answers from {USERS} simulated users in {url.database}")
     print(f"the shipped model was right for {as_answered:.1%} of them\n")
 
-    model_file = args.out / "with-feedback.joblib"
+    model_file = args.out / "with-feedback.npz"
     status = digitbot(
         [
             "train",

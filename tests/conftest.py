@@ -10,10 +10,12 @@ from typing import Any
 
 import numpy as np
 import pytest
-from digit_photos import PhotoMaker, photo_bytes
-from fakebotapi import FakeBotAPI
 
-from model.mnist import MnistError, mnist_folder
+from model.recognize import Recognizer, load_recognizer
+from model.store import load_model
+from tests.digit_photos import PhotoMaker, photo_bytes
+from tests.fakebotapi import FakeBotAPI
+from training.mnist import MnistError, mnist_folder
 
 GLYPHS = Path(__file__).with_name("mnist_glyphs.npz")
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -51,7 +53,7 @@ def _mnist_needed() -> Iterator[None]:
         if IN_CI:
             pytest.fail(f"CI must test with MNIST, but it cannot be had: {exc}")
         pytest.skip(
-            f"needs MNIST, which is not at hand: `python -m model.mnist` fetches it ({exc})"
+            f"needs MNIST, which is not at hand: `python -m training.mnist` fetches it ({exc})"
         )
 
 
@@ -92,3 +94,15 @@ def photo(glyphs: dict[int, np.ndarray]) -> PhotoMaker:
         return photo_bytes(glyphs, digits, fmt, **options)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def estimator() -> Any:
+    """The shipped model, loaded once."""
+    return load_model()
+
+
+@pytest.fixture(scope="session")
+def recognizer() -> Recognizer:
+    """A recognizer using the shipped model and its whole-digit check."""
+    return load_recognizer()

@@ -10,9 +10,9 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 from scipy import ndimage
 
-from bench.accuracy import resized_jpeg
 from bench.photos import bench_cases
 from model.recognize import Recognizer
+from tests.fakebotapi.photos import resized_jpeg
 
 PhotoMaker = Callable[..., bytes]
 

@@ -20,9 +20,9 @@ import tomllib
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
-from fakebotapi import FakeBotAPI
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from telegram.ext import Application
@@ -30,6 +30,7 @@ from telegram.ext import Application
 from bot.cli import build_parser, main
 from bot.heartbeat import Heartbeat
 from model.store import load_stored_model
+from tests.fakebotapi import FakeBotAPI
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "123456:ABCdefGHIjklMNOpqrSTUvwxYZ_0123-45"
@@ -163,7 +164,7 @@ def test_every_copied_path_exists_and_is_in_the_build_context() -> None:
         assert (ROOT / source).exists(), f"COPY {source}: no such path"
         assert not ignored(source.rstrip("/"), ignore), f"COPY {source}: excluded by .dockerignore"
     # The shipped model is package data, so it reaches the image with model/.
-    assert not ignored("model/digitbot.joblib", ignore)
+    assert not ignored("model/digitbot.npz", ignore)
 
 
 def test_dependencies_are_installed_before_the_source_is_copied() -> None:
@@ -252,7 +253,7 @@ def test_dockerignore_lets_the_sources_in(path: str) -> None:
 
 def locked(name: str = "requirements.lock") -> dict[str, str]:
     """The lock's pins, {name: version}; every pin is exact and carries its hashes."""
-    pins = {}
+    pins: dict[str, str] = {}
     for entry in re.split(r"\n(?=\S)", (ROOT / name).read_text()):
         if entry.strip() and not entry.startswith("#"):
             package, _, version = entry.split()[0].partition("==")
@@ -384,7 +385,7 @@ def _timedelta_retry_after(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @asynccontextmanager
-async def polling(api: FakeBotAPI) -> AsyncIterator[Application]:
+async def polling(api: FakeBotAPI) -> AsyncIterator[Application[Any, Any, Any, Any, Any, Any]]:
     """A bare Application (no handlers needed) long-polling the fake server."""
     app = Application.builder().token(TOKEN).base_url(api.base_url).build()
     await app.initialize()
@@ -401,7 +402,9 @@ async def polling(api: FakeBotAPI) -> AsyncIterator[Application]:
 
 
 @asynccontextmanager
-async def beating(app: Application, path: Path) -> AsyncIterator[Heartbeat]:
+async def beating(
+    app: Application[Any, Any, Any, Any, Any, Any], path: Path
+) -> AsyncIterator[Heartbeat]:
     heartbeat = Heartbeat(app, path, INTERVAL)
     heartbeat.start()
     try:

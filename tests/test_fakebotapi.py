@@ -12,10 +12,10 @@ import time
 import urllib.request
 import zlib
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
-from fakebotapi import DEFAULT_CHAT_ID, DEFAULT_USER_ID, DOWNLOAD, FakeBotAPI
 from telegram import (
     Bot,
     BotCommand,
@@ -34,6 +34,8 @@ from telegram.error import (
     TimedOut,
 )
 from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandler, filters
+
+from tests.fakebotapi import DEFAULT_CHAT_ID, DEFAULT_USER_ID, DOWNLOAD, FakeBotAPI
 
 TOKEN = "123456:TEST-token_for-fake"
 
@@ -64,7 +66,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _build_app(api: FakeBotAPI) -> Application:
+def _build_app(api: FakeBotAPI) -> Application[Any, Any, Any, Any, Any, Any]:
     return (
         Application.builder()
         .token(TOKEN)
@@ -185,6 +187,7 @@ async def test_get_file_and_download(fake_api: FakeBotAPI, bot: Bot) -> None:
         await bot.get_file(huge)
 
 
+@pytest.mark.slow  # a real long poll
 async def test_get_updates_offset_and_long_poll(fake_api: FakeBotAPI, bot: Bot) -> None:
     first = fake_api.send_text("/start")
     second = fake_api.send_text("hello")

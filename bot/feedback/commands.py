@@ -69,10 +69,10 @@ def train_with_feedback(
     settings: Settings, database: str | None, out: Path, seed: int, folds: int, ship: bool
 ) -> int:
     """Retrain with the confirmed digits, report the accuracies, and write the model file."""
-    from model import feedback_training
-    from model.evaluate import evaluate
     from model.store import load_stored_model, save_model
-    from model.train import TrainingConfig
+    from training import feedback_training
+    from training.evaluate import evaluate
+    from training.train import TrainingConfig
 
     if ship:
         print(

@@ -33,6 +33,7 @@ def test_a_cropped_photo_holds_its_digits_with_the_margin_beside_them() -> None:
     assert cropped_jpeg(blank, 0.1) == blank.jpeg
 
 
+@pytest.mark.slow  # reads the benchmark glyphs
 def test_glyphs_reads_the_benchmark_handwriting_without_photos(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

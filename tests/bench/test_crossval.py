@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from bench.crossval import FOLDS, _value, fold_mask, main, means_table, with_copies
-from model.train import TrainingSet
+from training.train import TrainingSet
 
 
 def test_values_take_the_fields_type() -> None:

@@ -200,6 +200,7 @@ def test_bench_cases_cycle_conditions_and_reject_unknown_kind() -> None:
         next(bench_cases("single", 1, seed=0, conditions=["nope"]))
 
 
+@pytest.mark.slow  # renders pages of words
 @pytest.mark.parametrize("name", ["words-printed", "words-handwritten"])
 def test_pages_of_words_hold_lines_of_ink_and_no_digit(name: str) -> None:
     cond = replace(get_condition(name), size=SMALL)
@@ -213,10 +214,10 @@ def test_pages_of_words_hold_lines_of_ink_and_no_digit(name: str) -> None:
     (case,) = bench_cases("blank", 1, seed=0, conditions=[name])
     assert case.label == "" and case.boxes == ()
     # Photos with digits under these conditions are plain ones: no words beside the digits.
-    digits = render_digits(heldout_digits()[0][:1], cond, np.random.default_rng(0))[0]
+    digits = render_digits(list(heldout_digits()[0][:1]), cond, np.random.default_rng(0))[0]
     assert (
         render_digits(
-            heldout_digits()[0][:1], replace(cond, writing="none"), np.random.default_rng(0)
+            list(heldout_digits()[0][:1]), replace(cond, writing="none"), np.random.default_rng(0)
         )[0]
         == digits
     )

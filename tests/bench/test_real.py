@@ -7,10 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
-from digit_photos import PhotoMaker
 from PIL import Image
 
 from bench.real import digit_score, edit_distance, main, telegram_photo
+from tests.digit_photos import PhotoMaker
 
 
 def test_edit_distance_counts_insertions_deletions_and_substitutions() -> None:

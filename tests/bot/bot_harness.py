@@ -11,9 +11,10 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
-from fakebotapi import Call, FakeBotAPI
 from PIL import Image
 from telegram.ext import Application
+
+from tests.fakebotapi import Call, FakeBotAPI
 
 TOKEN = "987654321:AAFake-token_for_digitbot_tests_0123"
 WEBHOOK_SECRET = "hook-Secret_0123456789"
@@ -75,7 +76,7 @@ class BotHarness:
     """The running Application and the fake server, with one fresh chat per update sent."""
 
     api: FakeBotAPI
-    app: Application
+    app: Application[Any, Any, Any, Any, Any, Any]
     sent: list[dict[str, Any]] = field(default_factory=list)
     ignored: list[dict[str, Any]] = field(default_factory=list)
     _users: itertools.count[int] = field(default_factory=lambda: itertools.count(10_001))

@@ -6,12 +6,12 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from bot_harness import TOKEN, BotHarness, chat_of
-from fakebotapi import FakeBotAPI
 
 from bot.app import build_application
 from bot.services import Services
 from bot.settings import Settings
+from tests.bot.bot_harness import TOKEN, BotHarness, chat_of
+from tests.fakebotapi import FakeBotAPI
 
 
 @pytest.hookimpl(wrapper=True)

@@ -8,14 +8,14 @@ import time
 from typing import Any
 
 import pytest
-from bot_harness import TOKEN, BotHarness
-from digit_photos import PhotoMaker
-from fakebotapi import FakeBotAPI
 
 from bot import texts
 from bot.access import REFUSAL_QUIET, AllowList
 from bot.limits import PRUNE_AT, WINDOW, SendLimiter, UserRateLimit
 from bot.settings import Settings, SettingsError
+from tests.bot.bot_harness import TOKEN, BotHarness
+from tests.digit_photos import PhotoMaker
+from tests.fakebotapi import FakeBotAPI
 
 LIMIT = 3
 COMMAND_LIMIT = 3
@@ -91,6 +91,7 @@ class TestRateLimit:
             send_rate_per_second=0,
         )
 
+    @pytest.mark.slow  # a flood of photos end to end
     async def test_a_flood_gets_limit_answers_and_one_notice(
         self, bot: BotHarness, fake_api: FakeBotAPI, photo: PhotoMaker
     ) -> None:

@@ -16,14 +16,14 @@ from typing import Any
 
 import numpy as np
 import pytest
-from bot_harness import TOKEN, BotHarness
-from digit_photos import PhotoMaker, encode
-from fakebotapi import DOWNLOAD, FakeBotAPI
 from PIL import Image
 
 from bot import texts
 from bot.services import MAX_SAMPLES
 from bot.settings import Settings
+from tests.bot.bot_harness import TOKEN, BotHarness
+from tests.digit_photos import PhotoMaker, encode
+from tests.fakebotapi import DOWNLOAD, FakeBotAPI
 
 USAGE = texts.SAMPLE_USAGE.format(max_count=MAX_SAMPLES)
 GROUP = -1_001_234_567_890

@@ -9,13 +9,13 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
-from bot_harness import ENV_NAMES, TOKEN
-from digit_photos import PhotoMaker
 
 from bot import cli
 from bot.cli import main
 from bot.feedback.store import FeedbackStore
 from model.store import SHIPPED_MODEL_PATH, file_sha256
+from tests.bot.bot_harness import ENV_NAMES, TOKEN
+from tests.digit_photos import PhotoMaker
 
 
 @pytest.fixture(autouse=True)

@@ -7,14 +7,14 @@ import logging
 from types import SimpleNamespace
 
 import pytest
-from bot_harness import BotHarness
-from digit_photos import PhotoMaker
 from telegram.error import NetworkError
 
 from bot import texts
 from bot.handlers import on_error
 from bot.reading import PhotoReading
 from bot.services import Services
+from tests.bot.bot_harness import BotHarness
+from tests.digit_photos import PhotoMaker
 
 
 class BrokenOnce(Services):

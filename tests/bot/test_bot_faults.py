@@ -14,14 +14,14 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from bot_harness import BotHarness
-from digit_photos import PhotoMaker
-from fakebotapi import DOWNLOAD, FakeBotAPI
 from telegram.error import BadRequest, NetworkError, TimedOut
 
 from bot import texts
 from bot.retry import DOWNLOAD as RETRY_DOWNLOAD
 from bot.retry import is_retried, is_transient
+from tests.bot.bot_harness import BotHarness
+from tests.digit_photos import PhotoMaker
+from tests.fakebotapi import DOWNLOAD, FakeBotAPI
 
 pytestmark = pytest.mark.slow  # waits out timeouts and retries
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from bot_harness import TOKEN, BotHarness
-from fakebotapi import FakeBotAPI
-from test_bot_handlers import digit
 
 from bot import texts
 from bot.settings import Settings
 from model.recognize import Reading
+from tests.bot.bot_harness import TOKEN, BotHarness
+from tests.bot.test_bot_handlers import digit
+from tests.fakebotapi import FakeBotAPI
 
 
 def test_descriptions_fit_telegrams_limits() -> None:

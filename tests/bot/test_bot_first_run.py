@@ -17,14 +17,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from bot_harness import ENV_NAMES, TOKEN, WEBHOOK_SECRET
-from fakebotapi import BotAPIError, Call, FakeBotAPI
-from test_bot_logs import bare_root
-from test_bot_serve import PUBLIC_URL, free_port
 
 from bot import app, texts
 from bot.exits import EXIT_CONFIG
 from bot.startup import token_rejected_message
+from tests.bot.bot_harness import ENV_NAMES, TOKEN, WEBHOOK_SECRET
+from tests.bot.test_bot_logs import bare_root
+from tests.bot.test_bot_serve import PUBLIC_URL, free_port
+from tests.fakebotapi import BotAPIError, Call, FakeBotAPI
 
 pytestmark = pytest.mark.slow  # runs `digitbot serve` as a subprocess
 

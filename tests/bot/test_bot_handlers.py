@@ -12,7 +12,7 @@ from telegram import PhotoSize
 
 from bot import texts
 from bot.handlers import chosen_photo_size, parse_sample_args
-from bot.reading import read_photo
+from bot.reading import SHOWN_DIGITS, read_photo
 from bot.services import DEFAULT_SAMPLES, MAX_SAMPLES, Services
 from model.recognize import DigitReading, Reading
 
@@ -108,9 +108,9 @@ def test_caption_of_very_many_digits_fits_telegram(count: int) -> None:
     caption = texts.reading_caption(reading)
 
     assert len(caption) <= 1024  # Telegram's caption limit
-    assert f"{texts.SHOWN_DIGITS}. " in caption
-    assert f"{texts.SHOWN_DIGITS + 1}. " not in caption
-    assert f"… and {count - texts.SHOWN_DIGITS} more." in caption
+    assert f"{SHOWN_DIGITS}. " in caption
+    assert f"{SHOWN_DIGITS + 1}. " not in caption
+    assert f"… and {count - SHOWN_DIGITS} more." in caption
 
 
 def test_preview_of_very_many_digits_fits_telegram(

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from bot_harness import BotHarness
-from digit_photos import PhotoMaker
-from fakebotapi import FakeBotAPI
-
-from bench.bot_latency import measure, percentile, telegram_sizes
+from bench.bot_latency import measure, percentile
+from tests.bot.bot_harness import BotHarness
+from tests.digit_photos import PhotoMaker
+from tests.fakebotapi import FakeBotAPI, telegram_sizes
 
 
 async def test_measure_times_every_photo(

@@ -9,9 +9,6 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from bot_harness import TOKEN, WEBHOOK_SECRET, BotHarness
-from digit_photos import PhotoMaker
-from fakebotapi import FakeBotAPI
 
 from bot import texts
 from bot.logs import (
@@ -22,6 +19,9 @@ from bot.logs import (
     TokenRedactingFilter,
     configure_logging,
 )
+from tests.bot.bot_harness import TOKEN, WEBHOOK_SECRET, BotHarness
+from tests.digit_photos import PhotoMaker
+from tests.fakebotapi import FakeBotAPI
 
 FORMAT = logging.Formatter("%(levelname)s %(name)s: %(message)s")
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from bot_harness import BotHarness, png_size, upload
-from digit_photos import PhotoMaker, encode, words_page
-from fakebotapi import DOWNLOAD, Call, FakeBotAPI
 
 from bot import handlers, texts
 from bot.services import DEFAULT_SAMPLES, MAX_SAMPLES, Services
+from tests.bot.bot_harness import BotHarness, png_size, upload
+from tests.digit_photos import PhotoMaker, encode, words_page
+from tests.fakebotapi import DOWNLOAD, Call, FakeBotAPI
 
 
 async def test_commands_menu_is_published(bot: BotHarness, fake_api: FakeBotAPI) -> None:
@@ -223,6 +223,7 @@ async def test_many_updates_at_once_are_each_answered_once(
     # The fixture checks on teardown that each of them got exactly one answer.
 
 
+@pytest.mark.slow  # real timers
 async def test_photos_sent_together_show_the_upload_action_once(
     bot: BotHarness, photo: PhotoMaker, fake_api: FakeBotAPI, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import io
 
 import numpy as np
-from bot_harness import BotHarness
-from digit_photos import draw, ink_box
 from PIL import Image, ImageDraw
+
+from tests.bot.bot_harness import BotHarness
+from tests.digit_photos import draw, ink_box
 
 
 def _jpeg(image: Image.Image) -> bytes:

@@ -17,14 +17,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from bot_harness import TOKEN, BotHarness
-from digit_photos import PhotoMaker
-from fakebotapi import DOWNLOAD, FakeBotAPI
 
 from bot.logs import NOISY_LOGGERS, REDACTED, configure_logging
 from bot.settings import Settings
 from model.errors import ModelError
 from model.store import load_stored_model
+from tests.bot.bot_harness import TOKEN, BotHarness
+from tests.digit_photos import PhotoMaker
+from tests.fakebotapi import DOWNLOAD, FakeBotAPI
 
 
 @pytest.fixture
@@ -62,6 +62,7 @@ class TestLogs:
         """Logging is set up before the bot is built, so its start-up is in the log too."""
         return Settings.embedded(token=TOKEN, api_url=fake_api.url)
 
+    @pytest.mark.slow  # a bot end to end at every log level
     async def test_no_log_line_at_any_level_holds_the_token(
         self,
         bot: BotHarness,

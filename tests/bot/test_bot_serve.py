@@ -16,11 +16,11 @@ import urllib.error
 from pathlib import Path
 
 import pytest
-from bot_harness import ENV_NAMES, TOKEN, WEBHOOK_SECRET
-from fakebotapi import FakeBotAPI
 
 from bot import texts
 from bot.logs import REDACTED
+from tests.bot.bot_harness import ENV_NAMES, TOKEN, WEBHOOK_SECRET
+from tests.fakebotapi import FakeBotAPI
 
 pytestmark = pytest.mark.slow  # runs `digitbot serve` as a subprocess
 

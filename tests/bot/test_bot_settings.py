@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from bot_harness import ENV_NAMES, TOKEN, WEBHOOK_SECRET
 
 from bot.settings import Settings, SettingsError, read_env_file
+from tests.bot.bot_harness import ENV_NAMES, TOKEN, WEBHOOK_SECRET
 
 
 @pytest.fixture(autouse=True)
@@ -122,7 +122,7 @@ def test_webhook_mode() -> None:
         ("WEBHOOK_PORT", "70000", "WEBHOOK_PORT must be between 1 and 65535"),
         ("MAX_FILE_MB", "21", "MAX_FILE_MB must be between 1 and 20"),
         ("LOG_LEVEL", "chatty", "LOG_LEVEL must be one of"),
-        ("MODEL_PATH", "/models/m.joblib", "MODEL_SHA256 is not"),
+        ("MODEL_PATH", "/models/m.npz", "MODEL_SHA256 is not"),
         ("RECOGNITION_PROCESSES", "-1", "RECOGNITION_PROCESSES must be between 0 and 64"),
         ("RECOGNITION_PROCESSES", "many", "RECOGNITION_PROCESSES must be a whole number"),
     ],
@@ -136,14 +136,14 @@ def test_values_are_parsed() -> None:
     got = settings(
         LOG_LEVEL="debug",
         MAX_FILE_MB="5",
-        MODEL_PATH="/m.joblib",
+        MODEL_PATH="/m.npz",
         MODEL_SHA256="ab" * 32,
         RECOGNITION_PROCESSES="0",
     )
     assert got.recognition_processes == 0
     assert got.log_level == "DEBUG"
     assert got.max_file_bytes == 5 * 2**20
-    assert got.model_path == Path("/m.joblib")
+    assert got.model_path == Path("/m.npz")
 
 
 def test_repr_hides_token_and_secret() -> None:
@@ -214,7 +214,7 @@ def test_bad_start_up_and_limit_values_are_named(name: str, value: str, message:
 
 
 def test_commands_without_telegram_need_no_token(tmp_path: Path) -> None:
-    got = Settings.from_env({"MODEL_PATH": "/m.joblib", "MODEL_SHA256": "ab" * 32}, None, False)
-    assert got.token == "" and got.model_path == Path("/m.joblib")
+    got = Settings.from_env({"MODEL_PATH": "/m.npz", "MODEL_SHA256": "ab" * 32}, None, False)
+    assert got.token == "" and got.model_path == Path("/m.npz")
     with pytest.raises(SettingsError, match="does not look like a bot token"):
         Settings.from_env({"TELEGRAM_BOT_TOKEN": "oops"}, None, need_token=False)

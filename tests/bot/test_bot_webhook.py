@@ -6,14 +6,14 @@ import socket
 from collections.abc import AsyncIterator
 
 import pytest
-from bot_harness import TOKEN, WEBHOOK_SECRET, BotHarness
-from digit_photos import PhotoMaker
-from fakebotapi import FakeBotAPI
 
 from bot import texts
 from bot.app import build_application, webhook_options
 from bot.services import Services
 from bot.settings import Settings
+from tests.bot.bot_harness import TOKEN, WEBHOOK_SECRET, BotHarness
+from tests.digit_photos import PhotoMaker
+from tests.fakebotapi import FakeBotAPI
 
 PUBLIC_URL = "https://bot.example.invalid/telegram/hook"
 

@@ -9,14 +9,15 @@ import time
 from collections.abc import AsyncIterator
 
 import pytest
-from bot_harness import BotHarness
-from digit_photos import PhotoMaker
 
 import bot.workers
 from bot import texts
+from bot.reading import read_photo
 from bot.services import Services
-from bot.workers import WorkerDied, Workers, read_photo
+from bot.workers import WorkerDied, Workers
 from model.errors import NotAnImage
+from tests.bot.bot_harness import BotHarness
+from tests.digit_photos import PhotoMaker
 
 pytestmark = pytest.mark.slow  # starts, kills and replaces worker processes
 
@@ -29,7 +30,7 @@ async def workers(services: Services) -> AsyncIterator[Workers]:
 
 
 def worker_pids(workers: Workers) -> list[int]:
-    return list(workers._pool._processes)  # type: ignore[attr-defined]
+    return list(workers._pool._processes)
 
 
 async def test_a_worker_reads_as_the_bot_itself_does(
@@ -47,8 +48,9 @@ async def test_a_worker_imports_neither_scikit_learn_nor_the_bot_s_libraries(
     workers: Workers, photo: PhotoMaker
 ) -> None:
     await workers.read_in_worker(photo([3]))  # everything reading a photo needs is imported
-    future = workers._pool.submit(bot.workers._packages, 0)  # type: ignore[attr-defined]
-    packages = set(await asyncio.wrap_future(future))
+    future = workers._pool.submit(bot.workers._packages, 0)
+    imported: list[str] = await asyncio.wrap_future(future)
+    packages = set(imported)
     assert {"numpy", "PIL", "model"} <= packages
     assert not packages & {"sklearn", "joblib", "telegram", "sqlalchemy", "httpx", "alembic"}
 

@@ -99,7 +99,7 @@ class Updates(_State):
 
         ``photo`` is either explicit sizes ``[(bytes, width, height), ...]`` (smallest first, as
         Telegram orders them) or one encoded image, offered at Telegram's sizes
-        (:func:`fakebotapi.photos.telegram_sizes`).
+        (:func:`tests.fakebotapi.photos.telegram_sizes`).
         """
         variants = telegram_sizes(photo) if isinstance(photo, bytes | bytearray) else photo
         message = self._user_message(chat_id, user_id, first_name, username)

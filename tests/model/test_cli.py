@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import re
+import shutil
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
+import numpy as np
 import pytest
-from digit_photos import PhotoMaker
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.neural_network import MLPClassifier
 
+import model.shipped
+import model.store
+import training.train
 from bot.cli import main
+from model.store import StoredModel, file_sha256, load_stored_model
+from tests.digit_photos import PhotoMaker
+from training.train import TrainingConfig
 
 
 def test_predict_json_one_line_per_file_and_errors_go_on(
@@ -81,3 +93,40 @@ def test_predict_stops_quietly_when_its_reader_goes_away(tmp_path: Path, photo: 
         errors = process.stderr.read().decode()
         assert process.wait(timeout=120) == 1
     assert errors == ""
+
+
+def _tiny_model(config: TrainingConfig, progress: object = None) -> StoredModel:
+    """What `training.train.train` returns, without the quarter of an hour it takes."""
+    rng = np.random.default_rng(config.seed)
+    x = rng.uniform(0, 16, (40, 64))
+    estimator = MLPClassifier(hidden_layer_sizes=(8,), max_iter=20, random_state=config.seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        estimator.fit(x, np.arange(40) % 10)
+    return StoredModel(estimator=estimator, metadata={"config": {"seed": config.seed}})
+
+
+def test_train_writes_a_model_file_that_serves_with_the_printed_hash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(training.train, "train", _tiny_model)
+    out = tmp_path / "mine.npz"
+    assert main(["train", "--out", str(out), "--seed", "3"]) == 0
+    digest = re.findall(r"MODEL_SHA256=([0-9a-f]{64})", capsys.readouterr().out)
+    assert digest == [file_sha256(out)]
+    assert load_stored_model(out, digest[0]).metadata == {"config": {"seed": 3}}
+
+
+def test_train_ship_writes_the_shipped_file_and_pins_its_hash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shipped, pinned = tmp_path / "digitbot.npz", tmp_path / "shipped.py"
+    shutil.copy(model.shipped.__file__, pinned)
+    monkeypatch.setattr(training.train, "train", _tiny_model)
+    monkeypatch.setattr(model.store, "SHIPPED_MODEL_PATH", shipped)
+    monkeypatch.setattr(model.shipped, "pin", functools.partial(model.shipped.pin, path=pinned))
+    assert main(["train", "--ship"]) == 0
+    digest = file_sha256(shipped)
+    assert f"recorded the hash in {pinned}" in capsys.readouterr().out
+    assert f'SHIPPED_MODEL_SHA256 = "{digest}"' in pinned.read_text()
+    assert f'NONDIGIT_SHA256 = "{model.shipped.NONDIGIT_SHA256}"' in pinned.read_text()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from digit_photos import PhotoMaker
 from PIL import Image
 from scipy import ndimage
 
@@ -12,6 +11,7 @@ from model.ink import STRONG_INK, _closing, _quantiles, _upsampled, ink_labels
 from model.normalize import sheared
 from model.pipeline import _grown, digit_options
 from model.recognize import CUT_PENALTY, Recognizer
+from tests.digit_photos import PhotoMaker
 
 
 def test_quantiles_match_numpys_percentile() -> None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from digit_photos import bench_reading, draw, encode, ink_box
 from PIL import Image, ImageDraw
 
-from bench.accuracy import resized_jpeg
 from bench.photos import bench_cases
 from model.marks import without_marks
 from model.recognize import Recognizer
+from tests.digit_photos import bench_reading, draw, encode, ink_box
+from tests.fakebotapi.photos import resized_jpeg
 
 
 def _written(glyphs: dict[int, np.ndarray], digits: list[int]) -> Image.Image:
@@ -170,6 +170,7 @@ def test_nothing_is_taken_from_a_ring_with_nothing_in_it() -> None:
         ("circled-open", "number", 4, 6),
     ],
 )
+@pytest.mark.slow  # renders benchmark photos
 def test_bench_photos_marked_with_the_pen_are_read(
     recognizer: Recognizer, condition: str, kind: str, before: int, at_least: int
 ) -> None:

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from digit_photos import draw, encode, words_page
 from PIL import Image, ImageDraw, ImageFont
 
 from model.errors import ModelError
 from model.nondigit import NONDIGIT_PATH, load_check
 from model.recognize import Reading, Recognizer, load_recognizer
+from tests.digit_photos import draw, encode, words_page
 
 
 @pytest.mark.parametrize(("size", "wavy"), [(40, False), (60, False), (60, True)])
@@ -122,7 +122,7 @@ def test_on_a_page_of_writing_only_lines_of_digits_are_read(
 
 
 def test_the_check_file_is_refused_when_altered(tmp_path: Path) -> None:
-    altered = tmp_path / "nondigit.joblib"
+    altered = tmp_path / "nondigit.npz"
     altered.write_bytes(NONDIGIT_PATH.read_bytes() + b"\0")
     with pytest.raises(ModelError, match="sha256"):
         load_check(altered)

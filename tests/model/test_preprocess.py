@@ -8,17 +8,19 @@ import zlib
 
 import numpy as np
 import pytest
-from digit_photos import PhotoMaker, bench_reading, draw, encode
 from PIL import Image, ImageDraw, ImageFilter
 
-from bench.accuracy import cropped_jpeg, resized_jpeg
+from bench.accuracy import cropped_jpeg
 from bench.photos import bench_cases
+from model.decode import WORK_SIDE
 from model.errors import ImageTooLarge, NotAnImage
 from model.groups import digit_groups
 from model.ink import FAINT_INK, STRONG_INK, ink_labels, ink_map
 from model.normalize import MAX_INK, MIN_INK, to_optdigits_grid
-from model.pipeline import WORK_SIDE, digit_images, digit_options
+from model.pipeline import digit_images, digit_options
 from model.recognize import Recognizer, load_recognizer
+from tests.digit_photos import PhotoMaker, bench_reading, draw, encode
+from tests.fakebotapi.photos import resized_jpeg
 
 
 def test_blank_paper_has_no_digit() -> None:
@@ -51,6 +53,7 @@ def test_a_tight_crop_of_fat_digits_is_not_texture(
         assert recognizer.read(encode(fat)).text == str(digit)
 
 
+@pytest.mark.slow  # reads large photos
 def test_marker_digits_cropped_tight_are_read(recognizer: Recognizer) -> None:
     # The marker's stroke is then wider than the paper estimate's usual closing: its inside
     # was taken for paper, and 7 of these 20 were misread or not found.
@@ -115,7 +118,7 @@ def test_light_ink_on_dark_paper_reads_like_dark_on_light(
     assert recognizer.read(photo([3], ink=230.0, paper=25.0)).text == "3"
 
 
-def test_exif_orientation_is_applied(recognizer: Recognizer, glyphs: dict) -> None:
+def test_exif_orientation_is_applied(recognizer: Recognizer, glyphs: dict[int, np.ndarray]) -> None:
     upright = Image.fromarray(draw(glyphs, [4]).astype(np.uint8), "L")
     # Stored rotated by 90 degrees, with EXIF orientation 6 telling viewers to turn it back.
     stored = upright.transpose(Image.Transpose.ROTATE_90)
@@ -126,12 +129,16 @@ def test_exif_orientation_is_applied(recognizer: Recognizer, glyphs: dict) -> No
 
 
 @pytest.mark.parametrize("fmt", ["PNG", "WEBP", "BMP", "GIF"])
-def test_common_formats_are_read(recognizer: Recognizer, glyphs: dict, fmt: str) -> None:
+def test_common_formats_are_read(
+    recognizer: Recognizer, glyphs: dict[int, np.ndarray], fmt: str
+) -> None:
     image = Image.fromarray(draw(glyphs, [5], size=(640, 480)).astype(np.uint8), "L")
     assert recognizer.read(encode(image.convert("RGB"), fmt)).text == "5"
 
 
-def test_transparent_png_with_ink_in_alpha(recognizer: Recognizer, glyphs: dict) -> None:
+def test_transparent_png_with_ink_in_alpha(
+    recognizer: Recognizer, glyphs: dict[int, np.ndarray]
+) -> None:
     alpha = 255 - draw(glyphs, [6], size=(400, 400), ink=0.0, paper=255.0).astype(np.uint8)
     rgba = np.zeros((400, 400, 4), np.uint8)
     rgba[..., 3] = alpha  # black ink whose coverage is the alpha channel
@@ -143,7 +150,7 @@ def test_fully_transparent_png_has_no_digit() -> None:
     assert digit_images(encode(image, "PNG")) == []
 
 
-def test_sixteen_bit_grey_png(recognizer: Recognizer, glyphs: dict) -> None:
+def test_sixteen_bit_grey_png(recognizer: Recognizer, glyphs: dict[int, np.ndarray]) -> None:
     grey = draw(glyphs, [8], size=(500, 400)) * 257
     image = Image.fromarray(grey.astype(np.uint16))
     assert recognizer.read(encode(image, "PNG")).text == "8"
@@ -155,12 +162,15 @@ def test_tiny_images_do_not_crash(size: tuple[int, int]) -> None:
     assert digit_images(encode(image, "PNG")) == []
 
 
-def test_mnist_sized_image_is_read(recognizer: Recognizer, glyphs: dict) -> None:
+def test_mnist_sized_image_is_read(recognizer: Recognizer, glyphs: dict[int, np.ndarray]) -> None:
     tile = Image.fromarray(255 - (glyphs[9] * 255).astype(np.uint8), "L")
     assert recognizer.read(encode(tile, "PNG")).text == "9"
 
 
-def test_huge_photo_is_decoded_at_reduced_scale(recognizer: Recognizer, glyphs: dict) -> None:
+@pytest.mark.slow  # an 8000x6000 photo
+def test_huge_photo_is_decoded_at_reduced_scale(
+    recognizer: Recognizer, glyphs: dict[int, np.ndarray]
+) -> None:
     image = Image.fromarray(draw(glyphs, [1], size=(8000, 6000)).astype(np.uint8), "L")
     reading = recognizer.read(encode(image))
     assert reading.text == "1"
@@ -227,6 +237,7 @@ def test_random_scribbles_never_crash(recognizer: Recognizer, seed: int) -> None
     assert all(0 <= d.confidence <= 1 for d in reading.digits)
 
 
+@pytest.mark.slow  # reads large photos
 def test_small_thin_digits_missed_at_half_resolution_are_found_at_full() -> None:
     # As the bot downloads them: Telegram's 800 px size.
     cases = [
@@ -246,6 +257,7 @@ def test_small_thin_digits_missed_at_half_resolution_are_found_at_full() -> None
     assert right >= 0.75 * len(faint)
 
 
+@pytest.mark.slow  # reads large photos
 @pytest.mark.parametrize("condition", ["wall", "specks-and-edges", "shadow", "grid-paper"])
 def test_texture_and_specks_are_not_digits_at_full_resolution(condition: str) -> None:
     for case in bench_cases("blank", 8, seed=4, conditions=[condition]):
@@ -415,6 +427,7 @@ def _cropped_to_its_height(jpeg: bytes, box: tuple[int, int, int, int]) -> bytes
     return encode(image, quality=90)
 
 
+@pytest.mark.slow  # reads large photos
 @pytest.mark.parametrize("condition", ["plain-black", "thin-ballpoint", "pencil"])
 def test_digits_cropped_so_tight_that_they_span_the_frame_are_read(condition: str) -> None:
     # The digit's one stroke spans the frame's height: it used to be dropped as junk at the

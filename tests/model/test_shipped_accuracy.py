@@ -9,10 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pytest
 
-from model.data import mnist_benchmark
-from model.evaluate import evaluate
-from model.train import grids_of
+from training.data import mnist_benchmark
+from training.evaluate import evaluate
+from training.train import grids_of
 
 HELDOUT_FLOOR = 0.95  # reported: 95.4 %
 MNIST_GLYPHS_FLOOR = 0.978  # reported: 98.0 %
@@ -24,6 +25,7 @@ def test_held_out_load_digits_are_read_as_well_as_shipped(estimator: Any) -> Non
     assert result.accuracy >= HELDOUT_FLOOR
 
 
+@pytest.mark.slow  # reads 1,000 benchmark glyphs
 def test_writers_never_seen_are_read_as_well_as_shipped(estimator: Any) -> None:
     glyphs, labels = mnist_benchmark()
     predicted = estimator.predict(grids_of(glyphs))

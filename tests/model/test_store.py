@@ -1,18 +1,23 @@
-"""Persistence: round trip, and refusal of altered, missing or foreign model files."""
+"""Persistence: round trip, the same bytes for the same model, and refusal of altered, missing,
+foreign or pickled model files."""
 
 from __future__ import annotations
 
+import pickle
 import warnings
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-import sklearn.base
+import sklearn
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 
 from model.errors import ModelError
+from model.network import Network
+from model.shipped import SHIPPED_MODEL_SHA256
 from model.store import (
     SHIPPED_MODEL_PATH,
     StoredModel,
@@ -21,26 +26,70 @@ from model.store import (
     load_stored_model,
     save_model,
 )
-from model.train import TRAINING_STATE, for_prediction
+from model.weights import ENTRY_DATE, write_arrays
+from training.train import TRAINING_STATE, for_prediction
+
+
+def _fitted(classes: int, seed: int = 0) -> MLPClassifier:
+    rng = np.random.default_rng(seed)
+    x, y = rng.uniform(0, 16, (60, 64)), np.arange(60) % classes
+    estimator = MLPClassifier(hidden_layer_sizes=(8, 4), max_iter=30, random_state=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return estimator.fit(x, y)
 
 
 @pytest.fixture
 def small_model() -> StoredModel:
-    estimator = MLPClassifier(hidden_layer_sizes=(4,), solver="lbfgs", random_state=0)
-    estimator.fit([[0] * 64, [16] * 64], [0, 1])
-    return StoredModel(estimator=estimator, metadata={"note": "test"})
+    return StoredModel(
+        estimator=_fitted(10), metadata={"note": "test", "n": 3}, verifier=_fitted(2, seed=1)
+    )
 
 
-def test_round_trip_with_the_printed_hash(tmp_path: Path, small_model: StoredModel) -> None:
-    path = tmp_path / "m.joblib"
+def test_round_trip_reads_to_the_same_numbers(tmp_path: Path, small_model: StoredModel) -> None:
+    path = tmp_path / "m.npz"
     digest = save_model(small_model, path)
     loaded = load_stored_model(path, digest)
-    assert loaded.metadata == {"note": "test"}
-    assert list(loaded.estimator.predict([[16] * 64])) == [1]
+    assert loaded.metadata == {"note": "test", "n": 3}
+    x = np.random.default_rng(2).uniform(0, 16, (20, 64))
+    for fitted, network in [
+        (small_model.estimator, loaded.estimator),
+        (small_model.verifier, loaded.verifier),
+    ]:
+        assert isinstance(network, Network)
+        np.testing.assert_allclose(network.predict_proba(x), fitted.predict_proba(x), rtol=1e-12)
+        np.testing.assert_array_equal(network.predict(x), fitted.predict(x))
+
+
+def test_the_same_model_is_written_to_the_same_bytes(
+    tmp_path: Path, small_model: StoredModel
+) -> None:
+    first, second = tmp_path / "a.npz", tmp_path / "b.npz"
+    assert save_model(small_model, first) == save_model(small_model, second)
+    assert first.read_bytes() == second.read_bytes()
+    with zipfile.ZipFile(first) as archive:
+        assert {entry.date_time for entry in archive.infolist()} == {ENTRY_DATE}
+
+
+def test_a_model_without_a_verifier_loads_without_one(
+    tmp_path: Path, small_model: StoredModel
+) -> None:
+    path = tmp_path / "m.npz"
+    digest = save_model(StoredModel(small_model.estimator, {}), path)
+    assert load_stored_model(path, digest).verifier is None
+
+
+def test_only_relu_networks_are_saved(tmp_path: Path, small_model: StoredModel) -> None:
+    tanh = MLPClassifier(hidden_layer_sizes=(4,), activation="tanh", max_iter=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        tanh.fit(np.eye(64)[:4] * 16, [0, 1, 2, 3])
+    with pytest.raises(ModelError, match="not a ReLU MLP"):
+        save_model(StoredModel(tanh, {}), tmp_path / "m.npz")
 
 
 def test_altered_file_is_refused(tmp_path: Path, small_model: StoredModel) -> None:
-    path = tmp_path / "m.joblib"
+    path = tmp_path / "m.npz"
     digest = save_model(small_model, path)
     path.write_bytes(path.read_bytes() + b"\0")
     with pytest.raises(ModelError, match="sha256"):
@@ -49,43 +98,63 @@ def test_altered_file_is_refused(tmp_path: Path, small_model: StoredModel) -> No
 
 @pytest.mark.parametrize("sha256", ["0" * 64, None])
 def test_missing_file_is_refused(tmp_path: Path, sha256: str | None) -> None:
-    with pytest.raises(ModelError, match=r"nope\.joblib not found"):
-        load_model(tmp_path / "nope.joblib", sha256)
+    with pytest.raises(ModelError, match=r"nope\.npz not found"):
+        load_model(tmp_path / "nope.npz", sha256)
 
 
-@pytest.mark.parametrize("content", [b"not a model at all", b"\x80\x04K\x01."])
-def test_a_file_that_is_no_model_is_refused_even_with_its_hash(
-    tmp_path: Path, content: bytes
-) -> None:
+def test_a_file_that_is_no_model_is_refused_even_with_its_hash(tmp_path: Path) -> None:
     path = tmp_path / "photo.jpg"
-    path.write_bytes(content)  # garbage, and a valid pickle of the number 1
-    with pytest.raises(ModelError, match="is not a model"):
+    path.write_bytes(b"not a model at all")
+    with pytest.raises(
+        ModelError, match="is not a model `digitbot train` wrote: models are arrays"
+    ):
         load_model(path, file_sha256(path))
 
 
+def test_arrays_that_are_no_model_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "other.npz"
+    digest = write_arrays(path, {"weights": np.zeros(3)})
+    with pytest.raises(ModelError, match="is not a model `digitbot train` wrote"):
+        load_model(path, digest)
+
+
+class Booby:
+    """Unpickling this creates a file: a stand-in for code a pickled model file would run."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, tuple[str, str]]:
+        return (open, (str(self.marker), "w"))
+
+
+@pytest.mark.parametrize("as_zip", [False, True])
+def test_a_pickle_is_never_unpickled_even_with_its_hash(tmp_path: Path, as_zip: bool) -> None:
+    marker, path = tmp_path / "ran", tmp_path / "old.joblib"
+    if as_zip:  # an .npz whose array is a pickle
+        with zipfile.ZipFile(path, "w") as archive:
+            buffer = archive.open("classifier.coef0.npy", "w")
+            np.lib.format.write_array(buffer, np.array([Booby(marker)], dtype=object))
+            buffer.close()
+    else:  # a model file of earlier versions
+        path.write_bytes(pickle.dumps(Booby(marker)))
+    with pytest.raises(ModelError, match="not a model"):
+        load_model(path, file_sha256(path))
+    assert not marker.exists()
+
+
 def test_custom_path_needs_a_hash(tmp_path: Path, small_model: StoredModel) -> None:
-    path = tmp_path / "m.joblib"
+    path = tmp_path / "m.npz"
     save_model(small_model, path)
     with pytest.raises(ModelError, match="MODEL_SHA256"):
         load_model(path, None)
 
 
-def test_other_scikit_learn_version_is_refused(
-    tmp_path: Path, small_model: StoredModel, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    path = tmp_path / "m.joblib"
-    with monkeypatch.context() as patch:
-        patch.setattr(sklearn.base, "__version__", "0.0.1")
-        digest = save_model(small_model, path)
-    with pytest.raises(ModelError, match=r"scikit-learn 0\.0\.1"):
-        load_model(path, digest)
-
-
 def test_shipped_model_takes_64_values_on_the_0_16_scale(estimator: Any) -> None:
-    assert isinstance(estimator, MLPClassifier)
-    assert estimator.n_features_in_ == 64
+    assert isinstance(estimator, Network)
+    assert estimator.coefs_[0].shape[0] == 64
     assert list(estimator.classes_) == list(range(10))
-    assert not [name for name in TRAINING_STATE if hasattr(estimator, name)]
+    assert file_sha256(SHIPPED_MODEL_PATH) == SHIPPED_MODEL_SHA256
 
 
 def test_training_state_is_dropped_without_changing_predictions() -> None:
@@ -114,5 +183,5 @@ def test_load_model_is_importable_from_the_package() -> None:
     import model
 
     estimator = model.load_model()
-    assert isinstance(estimator, MLPClassifier)
-    assert estimator.predict([[0] * 64]).shape == (1,)
+    assert isinstance(estimator, Network)
+    assert estimator.predict(np.zeros((1, 64))).shape == (1,)

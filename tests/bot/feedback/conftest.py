@@ -11,9 +11,6 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from bot_harness import TOKEN, BotHarness
-from fakebotapi import FakeBotAPI
-from feedback_harness import postgresql_url, running_bot
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
 
@@ -21,6 +18,9 @@ from bot.feedback.database import database_url
 from bot.feedback.store import FeedbackStore
 from bot.services import Services
 from bot.settings import Settings
+from tests.bot.bot_harness import TOKEN, BotHarness
+from tests.bot.feedback.feedback_harness import postgresql_url, running_bot
+from tests.fakebotapi import FakeBotAPI
 
 BACKENDS = ["sqlite", "postgresql"]
 

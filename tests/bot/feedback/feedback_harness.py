@@ -6,6 +6,7 @@ import asyncio
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -54,7 +55,9 @@ async def message_of(store: FeedbackStore, token: str, timeout: float = 10.0) ->
 
 
 @asynccontextmanager
-async def running_bot(settings: Settings, services: Services) -> AsyncIterator[Application]:
+async def running_bot(
+    settings: Settings, services: Services
+) -> AsyncIterator[Application[Any, Any, Any, Any, Any, Any]]:
     """A bot Application polling the fake server, opened and closed as `digitbot serve` does."""
     app = build_application(settings, services)
     await app.initialize()

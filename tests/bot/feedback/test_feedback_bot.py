@@ -11,10 +11,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from bot_harness import BotHarness, chat_of
-from digit_photos import PhotoMaker
-from fakebotapi import Call, FakeBotAPI
-from feedback_harness import message_of, running_bot
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
@@ -26,6 +22,10 @@ from bot.feedback.schema import samples
 from bot.feedback.store import FeedbackStore
 from bot.services import Services
 from bot.settings import Settings
+from tests.bot.bot_harness import BotHarness, chat_of
+from tests.bot.feedback.feedback_harness import message_of, running_bot
+from tests.digit_photos import PhotoMaker
+from tests.fakebotapi import Call, FakeBotAPI
 
 
 def keyboard_texts(markup: dict[str, Any]) -> list[list[str]]:
@@ -128,6 +128,7 @@ async def photo_answer(bot: BotHarness, data: bytes) -> tuple[Chat, Call]:
     return await Chat.of(bot.api, bot.app.bot_data.feedback, answer), answer
 
 
+@pytest.mark.slow  # a bot end to end, several rounds
 async def test_correcting_a_single_digit(feedback_bot: BotHarness, photo: PhotoMaker) -> None:
     chat, answer = await photo_answer(feedback_bot, photo([7]))
     assert answer.params["caption"].endswith("\n" + texts.CORRECTION_HINT_DIGIT)
@@ -172,6 +173,7 @@ async def test_correcting_a_single_digit(feedback_bot: BotHarness, photo: PhotoM
     )
 
 
+@pytest.mark.slow  # a bot end to end, several rounds
 async def test_correcting_one_digit_of_a_number(
     feedback_bot: BotHarness, photo: PhotoMaker
 ) -> None:
@@ -218,6 +220,7 @@ async def test_correcting_one_digit_of_a_number(
     assert "I was right about 0 of 1 answer (0%), and 3 of 4 digits (75%)." in stats
 
 
+@pytest.mark.slow  # a bot end to end, several rounds
 async def test_forged_and_foreign_taps_change_nothing(
     feedback_bot: BotHarness, photo: PhotoMaker
 ) -> None:
@@ -236,6 +239,7 @@ async def test_forged_and_foreign_taps_change_nothing(
     assert chat.samples() == []
 
 
+@pytest.mark.slow  # a bot end to end, several rounds
 async def test_stale_taps_change_nothing(
     feedback_bot: BotHarness, photo: PhotoMaker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -251,6 +255,7 @@ async def test_stale_taps_change_nothing(
     assert chat.samples() == []
 
 
+@pytest.mark.slow  # a bot end to end, several rounds
 async def test_forget_deletes_the_users_samples_and_disarms_the_buttons(
     feedback_bot: BotHarness, photo: PhotoMaker
 ) -> None:

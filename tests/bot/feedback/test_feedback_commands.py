@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 from sqlalchemy.engine import URL
 
-import model.feedback_training
+import training.feedback_training
 from bot.cli import main
 from bot.feedback.store import DigitToCheck, FeedbackStore, new_token
-from model.data import train_digits
 from model.store import load_stored_model
-from model.train import TrainingConfig, TrainingSet
+from training.data import train_digits
+from training.train import TrainingConfig, TrainingSet
 
 TINY = TrainingConfig(hidden_layer_sizes=(32,), alpha=1e-3, schedule=((1e-2, 30),))
 
@@ -81,7 +81,7 @@ def test_a_bad_database_url_is_refused(capsys: pytest.CaptureFixture[str]) -> No
 @pytest.fixture
 def tiny_training(monkeypatch: pytest.MonkeyPatch) -> None:
     """`train --with-feedback` with a tiny model on a small base, so it takes a second."""
-    real = model.feedback_training.train_with_feedback
+    real = training.feedback_training.train_with_feedback
     images, labels = train_digits()
     base = TrainingSet(images[500:].reshape((500, 64)).astype(np.float64), labels[500:], {})
 
@@ -89,15 +89,16 @@ def tiny_training(monkeypatch: pytest.MonkeyPatch) -> None:
         assert training == TrainingConfig(seed=3)
         return real(grids, labels, TINY, feedback, base=base, **kw)
 
-    monkeypatch.setattr(model.feedback_training, "train_with_feedback", tiny)
+    monkeypatch.setattr(training.feedback_training, "train_with_feedback", tiny)
 
 
+@pytest.mark.slow  # trains a model
 @pytest.mark.usefixtures("tiny_training")
 def test_train_with_feedback_reports_and_writes_a_usable_model(
     store: FeedbackStore, database: URL, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     fill(store, 30)
-    out = tmp_path / "mine.joblib"
+    out = tmp_path / "mine.npz"
     argv = ["train", "--with-feedback", "--database", url_text(database), "--out", str(out)]
     assert main([*argv, "--seed", "3", "--folds", "3"]) == 0
     printed = capsys.readouterr().out

@@ -9,8 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from bot_harness import TOKEN
-from feedback_harness import postgresql_url
 from PIL import Image
 
 from bot import texts
@@ -20,6 +18,8 @@ from bot.feedback.keyboard import Tap, answer_keyboard, pad_keyboard, parse_tap
 from bot.feedback.store import AnswerState, Forgotten, Stats, Tally, new_token
 from bot.settings import Settings, SettingsError
 from model.shipped import SHIPPED_MODEL_SHA256
+from tests.bot.bot_harness import TOKEN
+from tests.bot.feedback.feedback_harness import postgresql_url
 
 TOKEN16 = "abcDEF_-12345678"
 

@@ -118,7 +118,7 @@ def test_a_number_keeps_corrections_and_right_confirms_the_rest(store: FeedbackS
 
 def test_forged_taps_change_nothing(store: FeedbackStore) -> None:
     chat, message, user, token = remember(store, 4, 2)
-    forged = [
+    forged: list[tuple[type[Exception], tuple[int, int, int, str], dict[str, int]]] = [
         (UnknownAnswer, (chat, message, user, new_token()), {}),  # another token
         (UnknownAnswer, (chat, message + 1, user, token), {}),  # another message
         (UnknownAnswer, (chat + 1, message, user, token), {}),  # another chat
@@ -235,6 +235,7 @@ def run_all(jobs: list[Callable[[], object]], workers: int = 12) -> list[object]
         return [future.result() for future in futures]
 
 
+@pytest.mark.slow  # threads against the database
 def test_many_users_at_once(store: FeedbackStore) -> None:
     users = range(100_000, 100_040)  # 40 users, 3 answers each, every answer checked
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model import mnist
-from model.mnist import (
+from training import mnist
+from training.mnist import (
     FILES,
     MnistError,
     fetched_with_npm,

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
-from model import train
-from model.data import train_digits
-from model.train import Meter, TrainingConfig, duration, fit_classifier, grids_of
+from training.data import train_digits
+from training.train import Meter, TrainingConfig, duration, fit_classifier, grids_of
 
 TINY = TrainingConfig(hidden_layer_sizes=(16,), alpha=1e-3, schedule=((1e-2, 30), (1e-3, 5)))
 
@@ -19,7 +20,7 @@ def test_durations_read_as_people_say_them() -> None:
 
 def test_the_meter_shows_a_bar_and_the_time_left(monkeypatch: pytest.MonkeyPatch) -> None:
     clock = iter([0.0, 10.0, 12.0, 40.0])
-    monkeypatch.setattr(train.time, "perf_counter", lambda: next(clock))
+    monkeypatch.setattr(time, "perf_counter", lambda: next(clock))
     lines: list[str] = []
     meter = Meter("fitting", 4, lines.append, every=5.0)
     meter(1)  # 10 s for one step of four: 30 s to go

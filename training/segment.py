@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from model.augment import varied_glyph
+from training.augment import varied_glyph
 
 
 def _ink_columns(glyph: np.ndarray) -> np.ndarray:

@@ -11,27 +11,57 @@
 
 from __future__ import annotations
 
-import numpy as np
-from sklearn.datasets import load_digits
+import functools
+import gzip
+import importlib.util
+from pathlib import Path
 
-from model.mnist import mnist_folder, read_mnist
+import numpy as np
+
+from training.mnist import mnist_folder, read_mnist
 
 LOAD_DIGITS_TRAIN = slice(0, 1000)
 LOAD_DIGITS_HELDOUT = slice(1000, None)
 MNIST_BENCHMARK = 5000  # MNIST test digits [0:5000]
 
 
+def digits_csv() -> Path:
+    """The file `sklearn.datasets.load_digits` reads, found without importing scikit-learn.
+
+    `find_spec` of a top-level package locates it without running it: the bot answers
+    /accuracy and /samples from these images, and its processes do without scikit-learn's
+    100 MB.
+    """
+    spec = importlib.util.find_spec("sklearn")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        path = Path(folder) / "datasets" / "data" / "digits.csv.gz"
+        if path.is_file():
+            return path
+    raise FileNotFoundError(
+        "scikit-learn's datasets/data/digits.csv.gz: is scikit-learn installed?"
+    )
+
+
+@functools.cache
+def _load_digits() -> tuple[np.ndarray, np.ndarray]:
+    """`load_digits()`'s `(1797, 8, 8)` images and labels, read as it reads them."""
+    with gzip.open(digits_csv(), mode="rt", encoding="utf-8") as file:
+        table = np.loadtxt(file, delimiter=",")
+    table.flags.writeable = False  # cached: shared by every caller
+    return table[:, :-1].reshape(-1, 8, 8), table[:, -1].astype(int)
+
+
 def heldout_digits() -> tuple[np.ndarray, np.ndarray]:
     """Return the 797 held-out `load_digits` images as `(n, 64)` values 0..16 and labels."""
-    digits = load_digits()
-    n = len(digits.images)
-    return digits.images.reshape((n, -1))[LOAD_DIGITS_HELDOUT], digits.target[LOAD_DIGITS_HELDOUT]
+    images, target = _load_digits()
+    n = len(images)
+    return images.reshape((n, -1))[LOAD_DIGITS_HELDOUT], target[LOAD_DIGITS_HELDOUT]
 
 
 def train_digits() -> tuple[np.ndarray, np.ndarray]:
     """Return the 1,000 training `load_digits` images as `(n, 8, 8)` and labels."""
-    digits = load_digits()
-    return digits.images[LOAD_DIGITS_TRAIN], digits.target[LOAD_DIGITS_TRAIN]
+    images, target = _load_digits()
+    return images[LOAD_DIGITS_TRAIN], target[LOAD_DIGITS_TRAIN]
 
 
 def _ink(images: np.ndarray) -> np.ndarray:

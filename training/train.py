@@ -19,13 +19,13 @@ import sklearn
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 
-from model import data
-from model.augment import varied_glyph, varied_grid_ink
-from model.evaluate import evaluate
 from model.normalize import optdigits_grid_and_aspect, to_optdigits_grid
-from model.segment import segmentation_examples
 from model.store import StoredModel
 from model.verifier import verifier_features
+from training import data
+from training.augment import varied_glyph, varied_grid_ink
+from training.evaluate import evaluate
+from training.segment import segmentation_examples
 
 Progress = Callable[[str], None]
 

@@ -97,7 +97,7 @@ def varied_grid_ink(grid: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.asarray(ink)
 
 
-# European handwriting, for the digit/writing/mark check's training (`model.train_nondigit`).
+# European handwriting, for the digit/writing/mark check's training (`training.train_nondigit`).
 # MNIST's writers (American) write 1 as a bare stroke and 7 without a
 # crossbar; much of Europe writes 1 with a flag (a short stroke from the top down to the left)
 # and crosses the 7. NIST's normalization stretches every digit to the same width, so a flagged

@@ -1,7 +1,7 @@
 """Training the digit/writing/mark check (`model.nondigit`).
 
     scripts/nondigit_fonts                      # the fonts, into build/fonts (and Debian's)
-    python -m model.train_nondigit --ship       # train, write model/nondigit.joblib
+    python -m training.train_nondigit --ship       # train, write model/nondigit.npz
 
 It learns from:
 - digits: the first 400 of each digit of MNIST's training set (`_mnist_glyphs`), varied as
@@ -9,7 +9,7 @@ It learns from:
 - writing: words, short phrases and letters rendered with handwriting and printed fonts from
   package registries (`scripts/nondigit_fonts` fetches them: Debian's fonts-dkg-handwriting,
   fonts-bwht, fonts-sjfonts and fonts-dejavu-core, and OFL hand fonts of npm's @fontsource),
-  drawn with the digits' pens (`model.augment.varied_glyph`), then found, grouped and cut into
+  drawn with the digits' pens (`training.augment.varied_glyph`), then found, grouped and cut into
   digit-sized pieces by the photo path's own functions, as a photo of them would be;
 - marks: bent edges, corners, scribbles, blobs and dots drawn here (never a straight line,
   which is a 1).
@@ -17,20 +17,18 @@ Digits and marks go through the same photo-path functions as the writing. Every 
 under the font folders is used, so the result depends on the fonts installed: the shipped
 file was made from the 44 that `scripts/nondigit_fonts` installs on Debian 13 with
 fonts-dejavu-core (their names are stored in the file), one thread, 100,000 examples.
-The fonts are needed only here; the bot loads the fitted model, whose sha256 is pinned in
-`model.nondigit` like the digit model's in `model.shipped`.
+The fonts are needed only here; the bot loads the fitted model's weights, whose sha256 is
+pinned in `model.shipped` with the digit model's.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import platform
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-import joblib
 import numpy as np
 import sklearn
 from PIL import Image, ImageDraw, ImageFont
@@ -39,13 +37,14 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 from threadpoolctl import threadpool_limits
 
-from model import data
-from model.augment import european_glyph, varied_glyph
 from model.groups import digit_groups
 from model.ink import ink_labels
-from model.nondigit import DIGIT, MARK, NONDIGIT_PATH, WRITING
+from model.nondigit import DIGIT, MARK, NONDIGIT_PATH, WRITING, save_check
 from model.pipeline import group_cuts
+from model.shipped import pin
 from model.verifier import verifier_features
+from training import data
+from training.augment import european_glyph, varied_glyph
 
 FONT_SUFFIXES = (".ttf", ".otf", ".woff")
 # Writing narrower than this fraction of its height is not counted as writing: 95 % of MNIST's
@@ -253,7 +252,7 @@ def train(
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Train the check and write it (with `--ship`, over the shipped file)."""
-    parser = argparse.ArgumentParser(prog="python -m model.train_nondigit", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m training.train_nondigit", description=__doc__)
     parser.add_argument(
         "--fonts",
         type=Path,
@@ -263,7 +262,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--examples", type=int, default=100000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--hidden", default="256", help="hidden layer sizes, e.g. 256 or 128,64")
-    parser.add_argument("--out", type=Path, default=Path("build/nondigit.joblib"))
+    parser.add_argument("--out", type=Path, default=Path("build/nondigit.npz"))
     parser.add_argument("--ship", action="store_true", help=f"write {NONDIGIT_PATH} instead")
     args = parser.parse_args(argv)
     fonts = font_files(args.fonts or DEFAULT_FONT_DIRS)
@@ -274,12 +273,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     model, accuracy = train(fonts, args.examples, args.seed, hidden)
     print(f"accuracy on fresh examples of held-out digits and new words: {accuracy:.4f}")
     out = NONDIGIT_PATH if args.ship else args.out
-    out.parent.mkdir(parents=True, exist_ok=True)
-    made = {"sklearn_version": sklearn.__version__, "python_version": platform.python_version()}
-    payload = {"check": model, "fonts": [f.name for f in fonts], "made_with": made}
-    joblib.dump(payload, out, compress=3)
-    digest = hashlib.sha256(out.read_bytes()).hexdigest()
-    print(f"wrote {out}, sha256 {digest}" + (" (pin it as NONDIGIT_SHA256)" if args.ship else ""))
+    metadata = {
+        "fonts": [f.name for f in fonts],
+        "sklearn_version": sklearn.__version__,
+        "python_version": platform.python_version(),
+    }
+    digest = save_check(model, metadata, out)
+    print(f"wrote {out}, sha256 {digest}")
+    if args.ship:
+        print(f"recorded the hash in {pin('NONDIGIT_SHA256', digest)}")
 
 
 if __name__ == "__main__":

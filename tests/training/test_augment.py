@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from model.augment import skeleton, varied_glyph
+from training.augment import skeleton, varied_glyph
 
 
 def _upright_one() -> np.ndarray:

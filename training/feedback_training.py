@@ -18,11 +18,11 @@ from typing import Any
 import numpy as np
 from sklearn.model_selection import KFold, StratifiedKFold
 
-from model.augment import varied_grid_ink
-from model.data import heldout_digits
-from model.evaluate import evaluate
 from model.store import StoredModel
-from model.train import (
+from training.augment import varied_grid_ink
+from training.data import heldout_digits
+from training.evaluate import evaluate
+from training.train import (
     Progress,
     TrainingConfig,
     TrainingSet,

@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model.data import heldout_digits, train_digits
-from model.feedback_training import (
+from training.data import heldout_digits, train_digits
+from training.feedback_training import (
     FeedbackConfig,
     feedback_part,
     heldout_mask,
     train_with_feedback,
 )
-from model.train import TrainingConfig, TrainingSet
+from training.train import TrainingConfig, TrainingSet
 
 TINY = TrainingConfig(hidden_layer_sizes=(32,), alpha=1e-3, schedule=((1e-2, 30),))
 
