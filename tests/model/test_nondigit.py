@@ -92,6 +92,20 @@ def test_outside_a_page_of_writing_every_glyph_is_read(
     assert _read_with(FakeCheck({3: LETTER}), recognizer, glyphs, [[3]]) == "3"
 
 
+@pytest.mark.parametrize(("answer", "read"), [(MARK, ""), (LETTER, ""), ((0.3, 0.6, 0.1), "0")])
+def test_an_object_filling_the_frame_is_no_digit(
+    recognizer: Recognizer, glyphs: dict[int, np.ndarray], answer: tuple[float, ...], read: str
+) -> None:
+    # A fan of paper sheets or the corner of a stack fills the photo, and the check finds no
+    # digit in it; a digit that large (a tight crop) the check knows for one, even in doubt.
+    grey = draw(glyphs, [0], size=(440, 480), height=0.9, step=1.0)
+    checked = Recognizer(recognizer.estimator, recognizer.verifier, check=FakeCheck({0: answer}))
+    checked.check.asked = [0]
+    reading = checked.read(encode(Image.fromarray(grey.astype(np.uint8), "L")))
+    assert reading.text == read
+    assert reading.verdict == ("digits" if read else "nothing")
+
+
 def test_a_number_keeps_a_digit_the_check_doubts(
     recognizer: Recognizer, glyphs: dict[int, np.ndarray]
 ) -> None:
