@@ -52,6 +52,13 @@ WRITTEN_PAGE = 5
 OBJECT_WIDTH = 0.5
 OBJECT_HEIGHT = 0.7
 NO_DIGIT = 0.2
+# - A line of writing on its side (a note photographed sideways): its letters, stacked, make one
+#   group ON_SIDE times as tall as it is wide or more, of LINE_STROKES separate strokes or more.
+#   A digit that narrow is a 1, in one stroke (two or three with a flag and a base): of 238
+#   rendered photos' groups and the real photos' digits, none that narrow had more than one.
+#   Such a group is writing, and the photo is then read as a page of writing.
+ON_SIDE = 3.0
+LINE_STROKES = 4
 # `Recognizer(check=...)`'s default: the shipped check.
 SHIPPED_CHECK: Any = object()
 
@@ -184,29 +191,32 @@ class Recognizer:
     def read(self, data: bytes) -> Reading:
         """Return the digits in the image; raises `model.errors.ImageError` for bad input."""
         groups: list[list[DigitReading]] = []
+        strokes: list[int] = []
         frame = (0.0, 0.0)
         for options in digit_options(data, self.work_side, self.reduced):
             first = options[0]
-            line = first.line
             # The photo's height and width, in the pixels of the digits' boxes.
             frame = (first.ink.shape[0] * first.factor, first.ink.shape[1] * first.factor)
-            groups.append([replace(d, line=line) for d in self._most_convincing(options)])
-        groups = [g for g in groups if g]
+            read = [replace(d, line=first.line) for d in self._most_convincing(options)]
+            if read:
+                groups.append(read)
+                strokes.append(first.strokes)
         if self.check is None or not groups:
             return Reading(digits=tuple(d for g in groups for d in g))
-        kept, writing = self._not_writing(groups, frame)
+        kept, writing = self._not_writing(groups, frame, strokes)
         return Reading(digits=tuple(d for g in kept for d in g), writing=writing)
 
     def _not_writing(
-        self, groups: list[list[DigitReading]], frame: tuple[float, float]
+        self, groups: list[list[DigitReading]], frame: tuple[float, float], strokes: list[int]
     ) -> tuple[list[list[DigitReading]], bool]:
         """The groups read as digits, and whether what is not read is writing.
 
-        All of them but objects (see OBJECT_WIDTH), unless the photo is a page of writing
-        (see WRITTEN_PAGE): then only its lines of digits, and when there is none, the verdict
-        is writing if the check finds its groups likelier writing than marks. The groups are
-        in reading order; each group's digits share one line. `frame` is the photo's (height,
-        width) in the pixels of the digits' boxes.
+        All of them but objects (see OBJECT_WIDTH) and lines of writing on their side (see
+        ON_SIDE), unless the photo is a page of writing (see WRITTEN_PAGE; a line on its side
+        makes one too): then only its lines of digits, and when there is none, the verdict is
+        writing if the check finds its groups likelier writing than marks. The groups are in
+        reading order; each group's digits share one line. `frame` is the photo's (height,
+        width) in the pixels of the digits' boxes, `strokes` how many strokes each group holds.
         """
         flat = [d for g in groups for d in g]
         features = verifier_features(
@@ -216,23 +226,29 @@ class Recognizer:
         bounds = np.cumsum([0, *(len(g) for g in groups)])
         pairs = list(itertools.pairwise(bounds))
         means = [probs[a:b].mean(axis=0) for a, b in pairs]
-        objects = [
-            float(m[DIGIT]) < NO_DIGIT and _spans(g, frame)
-            for g, m in zip(groups, means, strict=True)
+        on_side = [
+            n >= LINE_STROKES and _height(g) >= ON_SIDE * _width(g)
+            for g, n in zip(groups, strokes, strict=True)
         ]
-        if any(objects):
-            groups = [g for g, o in zip(groups, objects, strict=True) if not o]
-            pairs = [p for p, o in zip(pairs, objects, strict=True) if not o]
-            means = [m for m, o in zip(means, objects, strict=True) if not o]
+        dropped = [
+            side or (float(m[DIGIT]) < NO_DIGIT and _spans(g, frame))
+            for g, m, side in zip(groups, means, on_side, strict=True)
+        ]
+        if any(dropped):
+            groups = [g for g, o in zip(groups, dropped, strict=True) if not o]
+            pairs = [p for p, o in zip(pairs, dropped, strict=True) if not o]
+            means = [m for m, o in zip(means, dropped, strict=True) if not o]
             if not groups:
-                return [], False
+                return [], any(on_side)
         digit_like = [float(m[DIGIT]) >= DIGIT_LIKE for m in means]
         # Each piece of each group, digit-like or not.
         every_piece = [bool((probs[a:b, DIGIT] >= DIGIT_LIKE).all()) for a, b in pairs]
         # A 1 is also an l, an I or a stroke: what the page is, its other groups tell.
         telling = [k for k, g in enumerate(groups) if any(d.digit != 1 for d in g)]
         letters = sum(not digit_like[k] for k in telling)
-        page_of_writing = len(groups) >= WRITTEN_PAGE and letters > WRITTEN_SHARE * len(telling)
+        page_of_writing = any(on_side) or (
+            len(groups) >= WRITTEN_PAGE and letters > WRITTEN_SHARE * len(telling)
+        )
         if not page_of_writing:
             return groups, False
         kept: list[int] = []
@@ -243,7 +259,8 @@ class Recognizer:
                 kept += members
         if kept:
             return [groups[k] for k in sorted(kept)], False
-        return [], sum(float(m[WRITING]) for m in means) > sum(float(m[MARK]) for m in means)
+        written = sum(float(m[WRITING]) for m in means) > sum(float(m[MARK]) for m in means)
+        return [], any(on_side) or written
 
     def _most_convincing(self, options: Options) -> list[DigitReading]:
         """Read each way of cutting a group and keep the most convincing one.
@@ -323,12 +340,18 @@ class Recognizer:
         ]
 
 
+def _width(group: list[DigitReading]) -> int:
+    return max(d.box[2] for d in group) - min(d.box[0] for d in group)
+
+
+def _height(group: list[DigitReading]) -> int:
+    return max(d.box[3] for d in group) - min(d.box[1] for d in group)
+
+
 def _spans(group: list[DigitReading], frame: tuple[float, float]) -> bool:
     """Whether the group is at least OBJECT_WIDTH as wide or OBJECT_HEIGHT as tall as the frame."""
     height, width = frame
-    x0, y0 = min(d.box[0] for d in group), min(d.box[1] for d in group)
-    x1, y1 = max(d.box[2] for d in group), max(d.box[3] for d in group)
-    return x1 - x0 >= OBJECT_WIDTH * width or y1 - y0 >= OBJECT_HEIGHT * height
+    return _width(group) >= OBJECT_WIDTH * width or _height(group) >= OBJECT_HEIGHT * height
 
 
 @functools.cache

@@ -23,6 +23,16 @@ def test_a_page_of_words_is_writing_not_digits(
     assert reading.verdict == "writing"
 
 
+@pytest.mark.parametrize(("angle", "wavy"), [(90, False), (270, False), (90, True)])
+def test_words_photographed_sideways_are_writing(
+    recognizer: Recognizer, angle: int, wavy: bool
+) -> None:
+    # Turned on its side, each line of words is one tall group of stacked letters: no 1.
+    page = words_page(size=40, wavy=wavy).rotate(angle, expand=True)
+    reading = recognizer.read(encode(page))
+    assert (reading.text, reading.verdict) == ("", "writing")
+
+
 def test_without_the_check_a_page_of_words_is_read_as_digits(recognizer: Recognizer) -> None:
     # What the check is for: the digit classifier alone reads letters as digits.
     unchecked = Recognizer(recognizer.estimator, recognizer.verifier, check=None)
