@@ -190,8 +190,9 @@ class Condition:
     lines: tuple[int, int] = (1, 1)
     """How many lines a number is written in, one under the other (read top to bottom)."""
     crop: Range | None = None
-    """Cropped around the writing, this fraction of its box's size beside it (negative: into
-    the ink), as people crop a photo tightly before sending it; None: the whole photo."""
+    """Cropped around the writing, this fraction of its height above and below it (negative:
+    into the ink) and up to CROP_SIDES of it left and right, as people crop a photo tightly
+    before sending it; None: the whole photo."""
     objects: Objects = "none"
     """A photo without a digit of sheets of paper on a table ("sheets") or a fan of them
     ("fan"): their edges and corners, which are no digits."""
@@ -347,7 +348,7 @@ COMBINED: dict[str, Condition] = {
         Condition("words-handwritten", writing="handwritten", ink=BLUE_BALLPOINT),
         # What real photos show that the conditions above lack (`REAL_LIKE`).
         Condition("long-number", length=(5, 12), lines=(1, 4), digit_height=(0.08, 0.25)),
-        Condition("tight-crop", crop=(-0.04, 0.02)),
+        Condition("tight-crop", crop=(-0.03, 0.02)),
         Condition("blurred", blur=(2.5, 5.0)),
         Condition("words-few", writing="handwritten", writing_lines=(1, 2)),
         Condition("words-sideways", writing="handwritten", writing_lines=(1, 4), sideways=True),
@@ -1079,15 +1080,21 @@ def _render(
     return out.getvalue(), boxes
 
 
+# A tight crop leaves up to this fraction of the writing's height beside it, left and right.
+CROP_SIDES = 0.4
+
+
 def _cropped(
     img: F32, boxes: list[Box], margin: Range, rng: np.random.Generator
 ) -> tuple[F32, list[Box]]:
-    """The photo cropped around the digits' boxes, a `margin` fraction of their size beside
-    them (negative: into the ink, which then touches the frame), and the boxes in it."""
+    """The photo cropped around the digits' boxes, a `margin` fraction of their height above
+    and below them (negative: into the ink, which then touches the frame) and up to CROP_SIDES
+    of it beside them, and the boxes in it."""
     h_img, w_img = img.shape[1:]
     x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
     x1, y1 = max(b[2] for b in boxes), max(b[3] for b in boxes)
-    left, top, right, bottom = rng.uniform(*margin, 4) * np.array([x1 - x0, y1 - y0] * 2)
+    top, bottom = rng.uniform(*margin, 2) * (y1 - y0)
+    left, right = rng.uniform(0.0, CROP_SIDES, 2) * (y1 - y0)
     cx0, cy0 = max(0, math.floor(x0 - left)), max(0, math.floor(y0 - top))
     cx1 = min(w_img, max(cx0 + 16, math.ceil(x1 + right)))
     cy1 = min(h_img, max(cy0 + 16, math.ceil(y1 + bottom)))
