@@ -44,13 +44,16 @@ DIGIT_LIKE = 0.5
 WRITTEN_SHARE = 0.5
 NUMBER_RUN = 2
 WRITTEN_PAGE = 5
-# - An object: a group at least OBJECT_WIDTH of the frame's width or OBJECT_HEIGHT of its height
-#   that the check finds under NO_DIGIT likely a digit (a fan of paper sheets, the corner of a
-#   stack of them) is dropped wherever it is. A digit that large is a tight crop, which the check
-#   knows: of 340 rendered photos of single digits, 113 of numbers and the 109 real photos with
-#   digits, no group that large scored under 0.3.
+# - An object: a group at least OBJECT_WIDTH of the frame's width or OBJECT_HEIGHT of its height,
+#   of OBJECT_STROKES strokes or more, that the check finds under NO_DIGIT likely a digit (a fan
+#   of paper sheets, the corner of a stack of them: the edges of several sheets) is dropped
+#   wherever it is. Of 340 rendered photos of single digits, 113 of numbers and the 109 real
+#   photos with digits, no group that large scored under 0.3; but 2 of 40 rendered tight crops
+#   did (a thick 4, a 7 cut short), each one stroke, as most digits are (of 347 rendered
+#   groups, 2 had 3 strokes or more).
 OBJECT_WIDTH = 0.5
 OBJECT_HEIGHT = 0.7
+OBJECT_STROKES = 3
 NO_DIGIT = 0.2
 # - A line of writing on its side (a note photographed sideways): its letters, stacked, make one
 #   group ON_SIDE times as tall as it is wide or more, of LINE_STROKES separate strokes or more.
@@ -231,8 +234,8 @@ class Recognizer:
             for g, n in zip(groups, strokes, strict=True)
         ]
         dropped = [
-            side or (float(m[DIGIT]) < NO_DIGIT and _spans(g, frame))
-            for g, m, side in zip(groups, means, on_side, strict=True)
+            side or (n >= OBJECT_STROKES and float(m[DIGIT]) < NO_DIGIT and _spans(g, frame))
+            for g, m, n, side in zip(groups, means, strokes, on_side, strict=True)
         ]
         if any(dropped):
             groups = [g for g, o in zip(groups, dropped, strict=True) if not o]
