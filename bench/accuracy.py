@@ -185,7 +185,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--conditions", default="basic", help="basic, all, real, or names with commas"
     )
     parser.add_argument("--single", type=int, default=500, help="single-digit photos")
-    parser.add_argument("--numbers", type=int, default=0, help="2-4 digit number photos")
+    parser.add_argument(
+        "--numbers", type=int, default=0, help="number photos (2-4 digits; long-number: 5-12)"
+    )
     parser.add_argument("--blanks", type=int, default=0, help="photos without a digit")
     parser.add_argument("--sides", default="1280", help="photo long sides to test, e.g. 1280,800")
     parser.add_argument("--seed", type=int, default=0)
