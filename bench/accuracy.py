@@ -2,6 +2,7 @@
 
     python -m bench.accuracy                     # the basic conditions (issue 2's benchmark)
     python -m bench.accuracy --conditions all    # every condition, reported one by one
+    python -m bench.accuracy --conditions real   # what real photos show (bench.photos.REAL_LIKE)
     python -m bench.accuracy --sides 1280,800,320   # which Telegram photo size to download
     python -m bench.accuracy --crop 0.05         # each photo cropped tight around its digits
     python -m bench.accuracy --glyphs            # the same handwriting without any photo
@@ -24,7 +25,16 @@ from dataclasses import dataclass
 
 from PIL import Image
 
-from bench.photos import BASIC, BLANK_CONDITIONS, CONDITIONS, Case, bench_cases
+from bench.photos import (
+    BASIC,
+    BLANK_CONDITIONS,
+    CONDITIONS,
+    REAL_LIKE,
+    Case,
+    bench_cases,
+    blank_only,
+    get_condition,
+)
 from model.errors import ImageError
 from model.recognize import load_recognizer
 from model.store import load_model
@@ -94,13 +104,15 @@ def jobs(
     own run of cases makes each condition render different handwriting.
     """
     blank_conditions = conditions + [c for c in BLANK_CONDITIONS if c not in conditions]
+    # Pages of words and sheets of paper are conditions of photos without a digit only.
+    digit_conditions = [c for c in conditions if not blank_only(get_condition(c))]
     found: list[Job] = []
     for kind, n, conds in (
-        ("single", n_single, conditions),
-        ("number", n_number, conditions),
+        ("single", n_single, digit_conditions),
+        ("number", n_number, digit_conditions),
         ("blank", n_blank, blank_conditions),
     ):
-        per = max(1, n // len(conds)) if n else 0
+        per = max(1, n // len(conds)) if n and conds else 0
         found += [
             (kind, k * per, (k + 1) * per, seed, [c], side, crop)
             for k, c in enumerate(conds)
@@ -169,9 +181,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--conditions", default="basic", help="basic, all, or names with commas")
+    parser.add_argument(
+        "--conditions", default="basic", help="basic, all, real, or names with commas"
+    )
     parser.add_argument("--single", type=int, default=500, help="single-digit photos")
-    parser.add_argument("--numbers", type=int, default=0, help="2-4 digit number photos")
+    parser.add_argument(
+        "--numbers", type=int, default=0, help="number photos (2-4 digits; long-number: 5-12)"
+    )
     parser.add_argument("--blanks", type=int, default=0, help="photos without a digit")
     parser.add_argument("--sides", default="1280", help="photo long sides to test, e.g. 1280,800")
     parser.add_argument("--seed", type=int, default=0)
@@ -205,6 +221,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         conditions = list(BASIC)
     elif args.conditions == "all":
         conditions = list(CONDITIONS)
+    elif args.conditions == "real":
+        conditions = list(REAL_LIKE)
     else:
         conditions = args.conditions.split(",")
     results = {}

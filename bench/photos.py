@@ -50,10 +50,12 @@ __all__ = [
     "CONDITIONS",
     "HELDOUT",
     "PENCIL",
+    "REAL_LIKE",
     "Box",
     "Case",
     "Condition",
     "bench_cases",
+    "blank_only",
     "get_condition",
     "heldout_digits",
     "heldout_indices",
@@ -68,6 +70,7 @@ Background = Literal["plain", "grid", "ruled", "wall"]
 Distractor = Literal["specks", "edge", "finger"]
 Mark = Literal["none", "underline", "box", "circle"]
 Writing = Literal["none", "printed", "handwritten"]
+Objects = Literal["none", "sheets", "fan"]
 
 Range = tuple[float, float]
 RGB = tuple[int, int, int]
@@ -178,6 +181,21 @@ class Condition:
     """Lines of words on a photo without digits: "printed" in a typeface, "handwritten" in the
     same typeface bent, slanted and re-stroked as a hand would write it (the blanks that matter:
     a page of words must not be read as digits)."""
+    writing_lines: tuple[int, int] = (2, 6)
+    """How many lines of words (at most; a line that would leave the page is not written)."""
+    sideways: bool = False
+    """The words turned a quarter turn: a note photographed with the phone held across it."""
+    length: tuple[int, int] = (2, 4)
+    """How many digits a number has (for the "number" kind)."""
+    lines: tuple[int, int] = (1, 1)
+    """How many lines a number is written in, one under the other (read top to bottom)."""
+    crop: Range | None = None
+    """Cropped around the writing, this fraction of its height above and below it (negative:
+    into the ink) and up to CROP_SIDES of it left and right, as people crop a photo tightly
+    before sending it; None: the whole photo."""
+    objects: Objects = "none"
+    """A photo without a digit of sheets of paper on a table ("sheets") or a fan of them
+    ("fan"): their edges and corners, which are no digits."""
 
     def __post_init__(self) -> None:
         _check_choice("stroke", self.stroke, Stroke)
@@ -186,6 +204,7 @@ class Condition:
         _check_choice("background", self.background, Background)
         _check_choice("mark", self.mark, Mark)
         _check_choice("writing", self.writing, Writing)
+        _check_choice("objects", self.objects, Objects)
         for d in self.distractors:
             _check_choice("distractor", d, Distractor)
         w, h = self.size
@@ -209,6 +228,9 @@ class Condition:
             "jpeg_quality",
             "mark_gap",
             "ring_overlap",
+            "writing_lines",
+            "length",
+            "lines",
         ):
             lo, hi = getattr(self, attr)
             if lo > hi:
@@ -219,6 +241,10 @@ class Condition:
             raise ValueError(f"{self.name}: digit_height must lie in (0, 0.95]")
         if not (self.jpeg_quality[0] >= 1 and self.jpeg_quality[1] <= 100):
             raise ValueError(f"{self.name}: jpeg_quality must lie in 1..100")
+        if self.length[0] < 1 or self.lines[0] < 1:
+            raise ValueError(f"{self.name}: a number has at least one digit on one line")
+        if self.crop is not None and self.crop[0] > self.crop[1]:
+            raise ValueError(f"{self.name}: crop range is reversed")
 
     @property
     def width_range(self) -> Range | None:
@@ -320,12 +346,37 @@ COMBINED: dict[str, Condition] = {
         # Blanks that hold writing (their digit photos are plain-black ones).
         Condition("words-printed", writing="printed"),
         Condition("words-handwritten", writing="handwritten", ink=BLUE_BALLPOINT),
+        # What real photos show that the conditions above lack (`REAL_LIKE`).
+        Condition("long-number", length=(5, 12), lines=(1, 4), digit_height=(0.08, 0.25)),
+        Condition("tight-crop", crop=(-0.03, 0.02)),
+        Condition("blurred", blur=(2.5, 5.0)),
+        Condition("words-few", writing="handwritten", writing_lines=(1, 2)),
+        Condition("words-sideways", writing="handwritten", writing_lines=(1, 4), sideways=True),
+        Condition("paper-sheets", objects="sheets"),
+        Condition("paper-fan", objects="fan"),
     ]
 }
 """Asked for by name (not part of "all"). Two hazards at once: faint ink beside a hard shadow
 is what the shadow-edge check could take for an edge. The lines people draw with their pen
 to set a number apart: under it (clear of the digits, or running into them), a box, a ring.
 And pages of words, printed or handwritten, for photos without a digit."""
+
+REAL_LIKE: list[str] = [
+    "long-number",
+    "tight-crop",
+    "blurred",
+    "words-printed",
+    "words-handwritten",
+    "words-few",
+    "words-sideways",
+    "paper-sheets",
+    "paper-fan",
+]
+"""What the real photos (`python -m bench.real`) show and the conditions of "all" lack: numbers
+of 5-12 digits in 1-4 lines, crops tight around the writing (ink touching the frame), strong
+blur; and for photos without a digit, pages of printed and handwritten words, a scrap with a
+few words, words photographed sideways, sheets of paper on a table and a fan of them. Their
+digit photos are plain-black ones where the condition is about blanks only."""
 
 
 def get_condition(name: str) -> Condition:
@@ -334,6 +385,12 @@ def get_condition(name: str) -> Condition:
         return CONDITIONS.get(name) or BLANK_CONDITIONS.get(name) or COMBINED[name]
     except KeyError:
         raise KeyError(f"unknown condition {name!r}") from None
+
+
+def blank_only(condition: Condition) -> bool:
+    """Whether the condition is about photos without a digit (words, sheets of paper): its
+    digit photos would be plain ones."""
+    return condition.writing != "none" or condition.objects != "none"
 
 
 # ------------------------------------------------------------------------------ MNIST
@@ -464,9 +521,17 @@ def _rot(angle: float) -> F64:
 
 
 def _layout(
-    shapes: Sequence[_Shape], cond: Condition, rng: np.random.Generator, theta: float, pad: float
+    shapes: Sequence[_Shape],
+    cond: Condition,
+    rng: np.random.Generator,
+    theta: float,
+    pad: float,
+    breaks: frozenset[int] = frozenset(),
 ) -> list[_Placed]:
-    """Write the shapes left to right as a number and place the number in the photo."""
+    """Write the shapes left to right as a number and place the number in the photo.
+
+    The shapes whose index is in `breaks` begin a new line, under the one before.
+    """
     w_img, h_img = cond.size
     base_h = rng.uniform(*cond.digit_height) * h_img
     slant = rng.uniform(*cond.slant)
@@ -475,7 +540,11 @@ def _layout(
     scales: list[float] = []
     local_pts: list[F64] = []
     cursor = 0.0
-    for shape in shapes:
+    baseline = 0.0
+    for index, shape in enumerate(shapes):
+        if index in breaks:
+            cursor = rng.uniform(-0.5, 0.5) * base_h
+            baseline += rng.uniform(1.3, 1.8) * base_h
         h = base_h * (1 + cond.size_jitter * rng.uniform(-1, 1))
         s = h / shape.height
         sl = math.radians(slant + rng.normal(0.0, 2.0))
@@ -483,7 +552,7 @@ def _layout(
         m = _rot(dr) @ np.array([[1.0, -math.tan(sl)], [0.0, 1.0]]) * s
         q = (shape.points - shape.centre) @ m.T
         ox = cursor - q[:, 0].min()
-        oy = -q[:, 1].max() + cond.baseline_jitter * base_h * rng.uniform(-1, 1)
+        oy = baseline - q[:, 1].max() + cond.baseline_jitter * base_h * rng.uniform(-1, 1)
         cursor = ox + q[:, 0].max() + rng.uniform(*cond.spacing) * base_h
         mats.append(m)
         offsets.append(np.array([ox, oy]))
@@ -954,6 +1023,9 @@ def _render(
     if cond.background in ("grid", "ruled"):
         img = _lined_paper(paper, cond, rng, theta, blur)
         img *= light[None]
+    elif cond.objects != "none" and not glyphs:
+        img = _sheets(paper, cond, rng)
+        img *= light[None]
     else:
         img = light[None] * paper[:, None, None]
 
@@ -963,7 +1035,11 @@ def _render(
             _shape(g, cond.stroke, None if width_range is None else rng.uniform(*width_range))
             for g in glyphs
         ]
-        placed = _layout(shapes, cond, rng, theta, pad=3 * blur + 2)
+        breaks: frozenset[int] = frozenset()
+        if cond.lines[1] > 1 and len(glyphs) > 1:
+            count = min(len(glyphs), int(rng.integers(cond.lines[0], cond.lines[1] + 1)))
+            breaks = frozenset(round(len(glyphs) * k / count) for k in range(1, count))
+        placed = _layout(shapes, cond, rng, theta, pad=3 * blur + 2, breaks=breaks)
         ink_rgb = _jitter_rgb(rng, cond.ink, cond.ink_jitter)
         ink_alpha = rng.uniform(*cond.ink_alpha)
         boxes = [_draw_digit(img, p, cond, rng, blur, ink_alpha, ink_rgb) for p in placed]
@@ -993,6 +1069,8 @@ def _render(
         for c, band in enumerate(up.split()):
             img[c] += np.asarray(band)
     img += noise[None]
+    if cond.crop is not None and boxes:
+        img, boxes = _cropped(img, boxes, cond.crop, rng)
     planes = np.empty(img.shape, dtype=np.uint8)
     np.clip(img, 0, 255, out=planes, casting="unsafe")
     photo = Image.merge("RGB", [Image.fromarray(p) for p in planes])
@@ -1000,6 +1078,96 @@ def _render(
     quality = int(rng.integers(cond.jpeg_quality[0], cond.jpeg_quality[1] + 1))
     photo.save(out, format="JPEG", quality=quality)
     return out.getvalue(), boxes
+
+
+# A tight crop leaves up to this fraction of the writing's height beside it, left and right.
+CROP_SIDES = 0.4
+
+
+def _cropped(
+    img: F32, boxes: list[Box], margin: Range, rng: np.random.Generator
+) -> tuple[F32, list[Box]]:
+    """The photo cropped around the digits' boxes, a `margin` fraction of their height above
+    and below them (negative: into the ink, which then touches the frame) and up to CROP_SIDES
+    of it beside them, and the boxes in it."""
+    h_img, w_img = img.shape[1:]
+    x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
+    x1, y1 = max(b[2] for b in boxes), max(b[3] for b in boxes)
+    top, bottom = rng.uniform(*margin, 2) * (y1 - y0)
+    left, right = rng.uniform(0.0, CROP_SIDES, 2) * (y1 - y0)
+    cx0, cy0 = max(0, math.floor(x0 - left)), max(0, math.floor(y0 - top))
+    cx1 = min(w_img, max(cx0 + 16, math.ceil(x1 + right)))
+    cy1 = min(h_img, max(cy0 + 16, math.ceil(y1 + bottom)))
+    inside = [
+        (max(b[0], cx0) - cx0, max(b[1], cy0) - cy0, min(b[2], cx1) - cx0, min(b[3], cy1) - cy0)
+        for b in boxes
+    ]
+    return np.ascontiguousarray(img[:, cy0:cy1, cx0:cx1]), inside
+
+
+# Paper colours of sheets on a table: white and cream, and the colours of craft paper.
+_SHEET_COLOURS: tuple[RGB, ...] = (
+    (240, 240, 236),
+    (236, 230, 212),
+    (250, 200, 210),
+    (250, 230, 120),
+    (150, 200, 240),
+    (140, 210, 150),
+    (240, 150, 80),
+    (200, 60, 70),
+    (120, 90, 170),
+    (40, 60, 120),
+    (30, 110, 70),
+    (60, 40, 40),
+)
+# Surfaces the sheets lie on: a grey desk, a light table, wood, a dark desk.
+_SURFACES: tuple[RGB, ...] = ((190, 190, 186), (225, 222, 215), (150, 105, 70), (60, 58, 56))
+
+
+def _sheets(paper: F32, cond: Condition, rng: np.random.Generator) -> F32:
+    """Sheets of paper on a table ("sheets"), or fanned out from a corner ("fan"), with the
+    soft shadow of each sheet on what lies under it, as an unlit (3, H, W) image."""
+    w_img, h_img = cond.size
+    img = np.empty((3, h_img, w_img), np.float32)
+    img[:] = _jitter_rgb(rng, _SURFACES[int(rng.integers(len(_SURFACES)))], 8.0)[:, None, None]
+    white = rng.random() < 0.5
+    if cond.objects == "fan":
+        count = int(rng.integers(6, 25))
+        pivot = np.array([rng.uniform(0.0, 1.0) * w_img, rng.uniform(0.5, 1.1) * h_img])
+        start = rng.uniform(-math.pi, 0)
+        angles = start + np.sort(rng.uniform(0, rng.uniform(0.5, 1.6), count))
+        size = np.array([rng.uniform(0.6, 1.1), rng.uniform(0.8, 1.4)]) * max(w_img, h_img)
+        placements = [(pivot, float(a), size) for a in angles]
+    else:
+        count = int(rng.integers(1, 5))
+        placements = []
+        for _ in range(count):
+            centre = rng.uniform(0.2, 0.8, 2) * np.array([w_img, h_img])
+            size = rng.uniform(0.3, 0.7) * h_img * np.array([1.0, 1.414])
+            placements.append((centre, float(rng.uniform(-math.pi, math.pi)), size))
+    for anchor, angle, (sw, sh) in placements:
+        if cond.objects == "fan":  # the sheet's corner at the pivot, long side along `angle`
+            local = np.array([[0, 0], [sw, 0], [sw, sh], [0, sh]], np.float64)
+        else:
+            local = np.array([[-sw, -sh], [sw, -sh], [sw, sh], [-sw, sh]], np.float64) / 2
+        corners = local @ _rot(angle).T + anchor
+        colour = (
+            paper
+            if white
+            else _jitter_rgb(rng, _SHEET_COLOURS[int(rng.integers(len(_SHEET_COLOURS)))], 10.0)
+        )
+        shadow = Image.new("L", cond.size, 0)
+        offset = rng.uniform(0.002, 0.012, 2) * h_img
+        ImageDraw.Draw(shadow).polygon([tuple(p) for p in (corners + offset).tolist()], fill=255)
+        dark = ndimage.gaussian_filter(np.asarray(shadow, np.float32) / 255, 0.006 * h_img)
+        img *= 1 - np.float32(rng.uniform(0.2, 0.45)) * dark[None]
+        sheet = Image.new("L", cond.size, 0)
+        ImageDraw.Draw(sheet).polygon([tuple(p) for p in corners.tolist()], fill=255)
+        alpha = ndimage.gaussian_filter(np.asarray(sheet, np.float32) / 255, 0.7)
+        # A sheet lit at a slant: each one a little brighter or darker than the next.
+        tint = colour * np.float32(rng.uniform(0.85, 1.05))
+        img += alpha[None] * (tint[:, None, None] - img)
+    return img
 
 
 # Words for the pages of writing: everyday notes, none of them a digit.
@@ -1019,15 +1187,16 @@ _NOTES = (
 
 def _draw_writing(img: F32, cond: Condition, rng: np.random.Generator, blur: float) -> None:
     """Write lines of words on the page, printed or as a hand would (``cond.writing``)."""
-    h_img, w_img = img.shape[1:]
-    size = int(h_img * rng.uniform(0.035, 0.08))
+    # Written on a page this wide and tall, turned on its side afterwards when `sideways`.
+    h_img, w_img = img.shape[1:][::-1] if cond.sideways else img.shape[1:]
+    size = int(min(h_img, w_img) * rng.uniform(0.035, 0.08))
     font = ImageFont.load_default(size)
     canvas = Image.new("L", (w_img, h_img), 0)
     drawing = ImageDraw.Draw(canvas)
     top = rng.uniform(0.08, 0.3) * h_img
     left = rng.uniform(0.04, 0.15) * w_img
     y = top
-    for _ in range(int(rng.integers(2, 7))):
+    for _ in range(int(rng.integers(cond.writing_lines[0], cond.writing_lines[1] + 1))):
         line = _NOTES[int(rng.integers(len(_NOTES)))]
         line = line.upper() if rng.random() < 0.2 else line
         if y > h_img - 1.5 * size:
@@ -1047,6 +1216,8 @@ def _draw_writing(img: F32, cond: Condition, rng: np.random.Generator, blur: flo
         ).astype(np.float32)
         if rng.random() < 0.5:
             mask = ndimage.grey_dilation(mask, size=(2, 2))
+    if cond.sideways:
+        mask = np.ascontiguousarray(np.rot90(mask, 1 if rng.random() < 0.5 else -1))
     mask = ndimage.gaussian_filter(mask, blur)
     ink = _jitter_rgb(rng, cond.ink, cond.ink_jitter)
     alpha = rng.uniform(*cond.ink_alpha)
@@ -1120,7 +1291,8 @@ def bench_cases(
         if kind == "single":
             idx = [int(order[i % len(order)])]
         elif kind == "number":
-            idx = [int(j) for j in rng.choice(pool, size=int(rng.integers(2, 5)))]
+            length = int(rng.integers(cond.length[0], cond.length[1] + 1))
+            idx = [int(j) for j in rng.choice(pool, size=length)]
         else:
             idx = []
         if idx:

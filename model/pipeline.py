@@ -64,6 +64,7 @@ class Cut:
     # Read without a line that may be an underline or the digit's own stroke (MAYBE_RULE).
     unmarked: bool = False
     line: int = 0  # the group's line of writing (`line_numbers`), 0 at the top
+    strokes: int = 1  # how many separate strokes the whole group holds
 
     @functools.cached_property
     def digits(self) -> list[DigitImage]:
@@ -139,8 +140,17 @@ def _cuts(
         (count, cut_apart(group, own, count, pieces, columns))
         for count in digit_counts(group, len(columns))
     ]
+    strokes = int(pieces.max(initial=0))
     return [
-        Cut(tuple(parts), ink, factor, _sliced(group, pieces, parts), unmarked=unmarked, line=line)
+        Cut(
+            tuple(parts),
+            ink,
+            factor,
+            _sliced(group, pieces, parts),
+            unmarked=unmarked,
+            line=line,
+            strokes=strokes,
+        )
         for count, parts in cuts
         if len(parts) == count
     ]

@@ -6,9 +6,11 @@
 It learns from:
 - digits: the first 400 of each digit of MNIST's training set (`_mnist_glyphs`), varied as
   for the classifier;
-- writing: words, short phrases and letters rendered with handwriting and printed fonts from
-  package registries (`scripts/nondigit_fonts` fetches them: Debian's fonts-dkg-handwriting,
-  fonts-bwht, fonts-sjfonts and fonts-dejavu-core, and OFL hand fonts of npm's @fontsource),
+- writing: words, short phrases and letters (with `--sideways SHARE`, that share of them
+  turned on their side, as in a photo taken sideways; the shipped check has none) rendered
+  with handwriting and printed fonts from package registries (`scripts/nondigit_fonts`
+  fetches them: Debian's fonts-dkg-handwriting, fonts-bwht, fonts-sjfonts and
+  fonts-dejavu-core, and OFL hand fonts of npm's @fontsource),
   drawn with the digits' pens (`training.augment.varied_glyph`), then found, grouped and cut into
   digit-sized pieces by the photo path's own functions, as a photo of them would be;
 - marks: bent edges, corners, scribbles, blobs and dots drawn here (never a straight line,
@@ -192,10 +194,15 @@ def mark_ink(rng: np.random.Generator) -> np.ndarray:
 
 
 def examples(
-    fonts: Sequence[Path], glyphs: np.ndarray, labels: np.ndarray, count: int, seed: int
+    fonts: Sequence[Path],
+    glyphs: np.ndarray,
+    labels: np.ndarray,
+    count: int,
+    seed: int,
+    sideways: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """About `count` features (`verifier_features`) and classes: 45 % digits, 40 % writing,
-    15 % marks."""
+    15 % marks; `sideways` of the writing turned a quarter turn, either way."""
     rng = np.random.default_rng(seed)
     grids: list[np.ndarray] = []
     aspects: list[float] = []
@@ -224,7 +231,10 @@ def examples(
     while len(classes) < writing_target:
         family = families[folders[int(rng.integers(len(folders)))]]
         font = family[int(rng.integers(len(family)))]
-        found = pieces_of(rendered_text(font, writing_text(rng), rng), rng)
+        text = rendered_text(font, writing_text(rng), rng)
+        if sideways and rng.random() < sideways:
+            text = np.rot90(text, 1 if rng.random() < 0.5 else -1)
+        found = pieces_of(np.ascontiguousarray(text), rng)
         # A piece this narrow (an l, an I, a t) is as likely a 1 as a letter.
         add([(grid, aspect) for grid, aspect in found if aspect >= NARROW], WRITING)
     marks_target = len(classes) + int(0.15 * count)
@@ -235,18 +245,22 @@ def examples(
 
 
 def train(
-    fonts: Sequence[Path], count: int, seed: int = 0, hidden: tuple[int, ...] = (256,)
+    fonts: Sequence[Path],
+    count: int,
+    seed: int = 0,
+    hidden: tuple[int, ...] = (256,),
+    sideways: float = 0.0,
 ) -> tuple[MLPClassifier, float]:
     """Fit the check; return it with its accuracy on fresh examples of held-out digits."""
     glyphs, labels = _mnist_glyphs(0, 400)
-    features, classes = examples(fonts, glyphs, labels, count, seed)
+    features, classes = examples(fonts, glyphs, labels, count, seed, sideways)
     model = MLPClassifier(hidden_layer_sizes=hidden, alpha=1e-3, max_iter=200, random_state=seed)
     # One thread: the same weights on any machine, and no fight over a shared machine's cores.
     with warnings.catch_warnings(), threadpool_limits(limits=1):
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(features, classes)
     heldout, heldout_labels = _mnist_glyphs(400, 500)
-    test, test_classes = examples(fonts, heldout, heldout_labels, count // 10, seed + 1)
+    test, test_classes = examples(fonts, heldout, heldout_labels, count // 10, seed + 1, sideways)
     return model, float((model.predict(test) == test_classes).mean())
 
 
@@ -262,6 +276,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--examples", type=int, default=100000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--hidden", default="256", help="hidden layer sizes, e.g. 256 or 128,64")
+    parser.add_argument(
+        "--sideways",
+        type=float,
+        default=0.0,
+        help="share of the writing turned on its side (a note photographed sideways)",
+    )
     parser.add_argument("--out", type=Path, default=Path("build/nondigit.npz"))
     parser.add_argument("--ship", action="store_true", help=f"write {NONDIGIT_PATH} instead")
     args = parser.parse_args(argv)
@@ -270,7 +290,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         parser.error("no font files found: run scripts/nondigit_fonts first")
     print(f"{len(fonts)} fonts; making {args.examples} examples, then fitting", flush=True)
     hidden = tuple(int(n) for n in args.hidden.split(","))
-    model, accuracy = train(fonts, args.examples, args.seed, hidden)
+    model, accuracy = train(fonts, args.examples, args.seed, hidden, args.sideways)
     print(f"accuracy on fresh examples of held-out digits and new words: {accuracy:.4f}")
     out = NONDIGIT_PATH if args.ship else args.out
     metadata = {

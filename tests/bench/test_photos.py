@@ -221,3 +221,49 @@ def test_pages_of_words_hold_lines_of_ink_and_no_digit(name: str) -> None:
         )[0]
         == digits
     )
+
+
+def test_long_numbers_are_written_in_several_lines(glyphs: np.ndarray) -> None:
+    cond = replace(get_condition("long-number"), size=SMALL, lines=(3, 3), rotation=(0.0, 0.0))
+    _, boxes = render_digits(list(glyphs[:9]), cond, np.random.default_rng(0))
+    centres = sorted({round((b[1] + b[3]) / 2 / 10) for b in boxes})
+    tops = [b[1] for b in boxes]
+    # Three lines of three digits, read top to bottom: each line below the one before.
+    assert tops[0] < tops[3] < tops[6] and len(centres) >= 3
+    for line in range(3):
+        lefts = [b[0] for b in boxes[3 * line : 3 * line + 3]]
+        assert lefts == sorted(lefts)
+    cases = list(bench_cases("number", 6, seed=0, conditions=["long-number"]))
+    assert all(5 <= len(c.label) <= 12 for c in cases)
+
+
+def test_a_tight_crop_ends_at_the_ink(glyphs: np.ndarray) -> None:
+    cond = replace(get_condition("tight-crop"), size=SMALL, crop=(-0.02, -0.01))
+    jpeg, boxes = render_digits(list(glyphs[:1]), cond, np.random.default_rng(1))
+    gray = _gray(jpeg)
+    assert gray.shape[0] < SMALL[1] and gray.shape[1] < SMALL[0]
+    ink = gray < 0.6 * np.median(gray)
+    # Ink touches the frame at the top and bottom, and the digit's box lies in the photo.
+    assert ink[0].any() and ink[-1].any()
+    ((x0, y0, x1, y1),) = boxes
+    assert 0 <= x0 < x1 <= gray.shape[1] and 0 <= y0 < y1 <= gray.shape[0]
+
+
+def test_words_sideways_run_down_the_page() -> None:
+    cond = replace(get_condition("words-sideways"), size=SMALL, writing_lines=(3, 3))
+    gray = _gray(render_blank(cond, np.random.default_rng(0)))
+    ink = gray < 0.6 * np.median(gray)
+    rows, columns = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    # Lines of words turned on their side: the writing is taller than it is wide.
+    assert rows[-1] - rows[0] > 2 * (columns[-1] - columns[0])
+
+
+@pytest.mark.parametrize("name", ["paper-sheets", "paper-fan"])
+def test_sheets_of_paper_show_edges_and_no_digit(name: str) -> None:
+    cond = replace(get_condition(name), size=SMALL)
+    gray = [_gray(render_blank(cond, np.random.default_rng(seed))) for seed in range(4)]
+    # Surfaces of different brightness meet along the sheets' edges.
+    assert max(float(np.ptp(ndimage.uniform_filter(g, 9))) for g in gray) > 40
+    (case,) = bench_cases("blank", 1, seed=0, conditions=[name])
+    assert case.label == "" and case.boxes == ()
+    assert photos.blank_only(cond) and not photos.blank_only(get_condition("long-number"))

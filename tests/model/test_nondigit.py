@@ -23,6 +23,16 @@ def test_a_page_of_words_is_writing_not_digits(
     assert reading.verdict == "writing"
 
 
+@pytest.mark.parametrize(("angle", "wavy"), [(90, False), (270, False), (90, True)])
+def test_words_photographed_sideways_are_writing(
+    recognizer: Recognizer, angle: int, wavy: bool
+) -> None:
+    # Turned on its side, each line of words is one tall group of stacked letters: no 1.
+    page = words_page(size=40, wavy=wavy).rotate(angle, expand=True)
+    reading = recognizer.read(encode(page))
+    assert (reading.text, reading.verdict) == ("", "writing")
+
+
 def test_without_the_check_a_page_of_words_is_read_as_digits(recognizer: Recognizer) -> None:
     # What the check is for: the digit classifier alone reads letters as digits.
     unchecked = Recognizer(recognizer.estimator, recognizer.verifier, check=None)
@@ -90,6 +100,41 @@ def test_outside_a_page_of_writing_every_glyph_is_read(
     # The check takes some digits for marks or letters: alone, they are far likelier digits.
     assert _read_with(FakeCheck({3: MARK}), recognizer, glyphs, [[3]]) == "3"
     assert _read_with(FakeCheck({3: LETTER}), recognizer, glyphs, [[3]]) == "3"
+
+
+def _sheet_corners() -> bytes:
+    """The corners of three sheets stacked a little apart, filling most of the photo."""
+    page = Image.new("L", (440, 480), 225)
+    drawing = ImageDraw.Draw(page)
+    for k in range(3):
+        x, y = 60 + 14 * k, 60 + 14 * k
+        drawing.line([(x + 330, y), (x, y), (x, y + 360)], fill=40, width=5)
+    return encode(page)
+
+
+@pytest.mark.parametrize(("answer", "read"), [(MARK, False), (LETTER, False), (DIGIT, True)])
+def test_an_object_filling_the_frame_is_no_digit(
+    recognizer: Recognizer, answer: tuple[float, float, float], read: bool
+) -> None:
+    # A fan of paper sheets or the corner of a stack fills the photo with the edges of several
+    # sheets, and the check finds no digit in them.
+    check = FakeCheck(dict.fromkeys(range(10), answer))
+    checked = Recognizer(recognizer.estimator, recognizer.verifier, check=check)
+    check.asked = list(range(10))
+    reading = checked.read(_sheet_corners())
+    assert bool(reading.text) == read
+    assert reading.verdict == ("digits" if read else "nothing")
+
+
+def test_a_digit_filling_the_frame_is_read_even_when_doubted(
+    recognizer: Recognizer, glyphs: dict[int, np.ndarray]
+) -> None:
+    # A digit that large is a tight crop, one stroke: the check's doubt does not drop it.
+    grey = draw(glyphs, [0], size=(440, 480), height=0.9, step=1.0)
+    check = FakeCheck({0: MARK})
+    checked = Recognizer(recognizer.estimator, recognizer.verifier, check=check)
+    check.asked = [0]
+    assert checked.read(encode(Image.fromarray(grey.astype(np.uint8), "L"))).text == "0"
 
 
 def test_a_number_keeps_a_digit_the_check_doubts(
