@@ -380,6 +380,22 @@ def test_faint_ink_is_strokes_only_when_asked() -> None:
     assert not ink_labels(ink)[30, 30]
 
 
+def test_light_ink_joins_a_strokes_pieces_but_not_two_strokes() -> None:
+    ink = np.zeros((60, 80), np.float32)
+    ink[10:50, 20:24] = 0.9  # a dark stem
+    ink[12:14, 8:20] = 0.32  # a light stroke leaving it, a third as dark
+    ink[12:14, 10:12] = 0.5  # with darker spots along it
+    ink[12:14, 14:16] = 0.5
+    labels = ink_labels(ink)
+    assert labels[13, 10] == labels[13, 14] == labels[30, 21] > 0
+    # Two dark strokes touching through light ink stay two strokes.
+    ink[10:50, 40:44] = 0.9
+    ink[30:32, 24:40] = 0.32
+    labels = ink_labels(ink)
+    assert labels[30, 21] != labels[30, 41]
+    assert labels[30, 21] > 0 and labels[30, 41] > 0
+
+
 def test_light_pencil_beside_dark_junk_at_the_border_is_read() -> None:
     # The dark corner is strong ink, and dropped as junk at the border; the pencil 1, which
     # never reaches STRONG_INK, is then looked for at FAINT_INK.
@@ -433,3 +449,18 @@ def test_a_line_of_small_digits_above_large_ones_is_read(glyphs: dict[int, np.nd
     page = Image.fromarray(np.vstack([small, large]).astype(np.uint8), "L")
     reading = load_recognizer().read(encode(page))
     assert reading.lines == ("12", "457")
+
+
+def test_a_stroke_drawn_lightly_stays_joined_to_the_dark_stroke_it_leaves() -> None:
+    # A ballpoint pressed hard on a 9's stem and lightly round its loop: the loop is less than
+    # half as dark as the stem, and thinner, so at the analysis resolution it is fainter still.
+    # Measured against the page's strongest ink it used to fall apart into specks, and the 9
+    # was read as the 1 of its stem.
+    image = Image.new("L", (1280, 960), 215)
+    pen = ImageDraw.Draw(image)
+    pen.ellipse((560, 320, 680, 440), outline=140, width=5)
+    pen.line([(680, 330), (680, 640)], fill=40, width=7)
+    pen.line([(800, 330), (800, 640)], fill=40, width=7)  # a 1 beside it, as dark as the stem
+    nine, one = (option[0].digits[0].box for option in digit_options(encode(image)))
+    assert nine[0] <= 562 and nine[1] <= 322  # the loop's left and top
+    assert one[2] - one[0] < 20
