@@ -409,6 +409,18 @@ def test_a_first_digit_written_lighter_than_the_rest_is_read(
     assert sum(text == f"{d}407" for d, text in enumerate(read)) >= 9
 
 
+def test_a_first_digit_lighter_than_strong_ink_beside_darker_ones_is_read(
+    recognizer: Recognizer, glyphs: dict[int, np.ndarray]
+) -> None:
+    # Its strokes never reach STRONG_INK, even at full resolution, while the digits beside it
+    # do: it used to be lost, and "0407" was read "407".
+    read = [
+        recognizer.read(_number_with_inks(glyphs, [d, 4, 0, 7], [170.0, 30.0, 30.0, 30.0])).text
+        for d in range(10)
+    ]
+    assert sum(text == f"{d}407" for d, text in enumerate(read)) >= 8
+
+
 def test_light_ink_joins_a_strokes_pieces_but_not_two_strokes() -> None:
     ink = np.zeros((60, 80), np.float32)
     ink[10:50, 20:24] = 0.9  # a dark stem
