@@ -28,6 +28,9 @@ WEAK_INK_FRACTION = 0.45
 # the blur between them.
 LIGHT_INK_FRACTION = 0.3
 PIECE_SHARE = 0.25
+# Light ink counts only within this many pixels of darker ink: a gap in a stroke, not a ruled
+# line drawn at that contrast through a digit and on to the frame's border.
+LIGHT_REACH = 3
 MIN_WEAK_INK = 0.10
 # A faint pencil line can stay below STRONG_INK everywhere (the bench's pencil digits peak at
 # 0.22-0.26 one time in a hundred). At half resolution, paper grain and thin printed lines are
@@ -218,8 +221,9 @@ def ink_labels(ink: np.ndarray, faint: bool = False) -> np.ndarray:
 
     A stroke is every connected pixel at least WEAK_INK_FRACTION as dark as typical strong ink,
     provided it holds some strong ink: faint printed lines and paper texture never do. Lighter
-    ink, down to LIGHT_INK_FRACTION, joins a stroke's pieces and the specks around it into one
-    stroke, but does not join strokes of some size to each other (`_joined_by_light_ink`).
+    ink, down to LIGHT_INK_FRACTION and within LIGHT_REACH pixels of darker ink, joins a
+    stroke's pieces and the specks around it into one stroke, but does not join strokes of some
+    size to each other (`_joined_by_light_ink`).
     `faint` (for half-resolution analysis only) takes FAINT_INK as strong, and the ink below
     STRONG_INK, if any, as typical: a light pencil.
     """
@@ -238,7 +242,11 @@ def ink_labels(ink: np.ndarray, faint: bool = False) -> np.ndarray:
     if window is None:
         return labels
     weak = ink[window] >= max(MIN_WEAK_INK, WEAK_INK_FRACTION * level)
-    labels[window] = _joined_by_light_ink(weak, light[window], strong[window])
+    seeds = weak | strong[window]
+    near = seeds
+    for _ in range(LIGHT_REACH):
+        near = _grown(near)
+    labels[window] = _joined_by_light_ink(weak, light[window] & near, strong[window])
     return labels
 
 
@@ -279,13 +287,19 @@ def _joined_by_light_ink(weak: np.ndarray, light: np.ndarray, strong: np.ndarray
     return labels
 
 
+def _grown(mask: np.ndarray) -> np.ndarray:
+    """`mask` and the pixels next to it (above, below, left or right)."""
+    grown = mask.copy()
+    grown[1:] |= mask[:-1]
+    grown[:-1] |= mask[1:]
+    grown[:, 1:] |= mask[:, :-1]
+    grown[:, :-1] |= mask[:, 1:]
+    return grown
+
+
 def _edge_of(mask: np.ndarray) -> np.ndarray:
     """The pixels next to `mask` (above, below, left or right) and not in it."""
-    edge = np.zeros(mask.shape, bool)
-    edge[1:] |= mask[:-1]
-    edge[:-1] |= mask[1:]
-    edge[:, 1:] |= mask[:, :-1]
-    edge[:, :-1] |= mask[:, 1:]
+    edge = _grown(mask)
     edge &= ~mask
     return edge
 

@@ -10,6 +10,7 @@ from scipy import ndimage
 
 from model.ink import (
     LIGHT_INK_FRACTION,
+    LIGHT_REACH,
     MIN_WEAK_INK,
     PIECE_SHARE,
     STRONG_INK,
@@ -84,6 +85,7 @@ def _strokes_of_the_whole_image(ink: np.ndarray) -> np.ndarray:
     level = float(np.percentile(ink[strong], 90))
     weak = ink >= max(MIN_WEAK_INK, WEAK_INK_FRACTION * level)
     light = ink >= max(MIN_WEAK_INK, LIGHT_INK_FRACTION * level)
+    light &= ndimage.binary_dilation(weak | strong, iterations=LIGHT_REACH)
     strokes, count = ndimage.label(weak, structure=eight)
     kept = [k for k in range(1, count + 1) if strong[strokes == k].any()]
     strength = {k: int(strong[strokes == k].sum()) for k in kept}

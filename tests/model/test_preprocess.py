@@ -421,6 +421,22 @@ def test_a_first_digit_lighter_than_strong_ink_beside_darker_ones_is_read(
     assert sum(text == f"{d}407" for d, text in enumerate(read)) >= 8
 
 
+def test_a_ruled_line_as_light_as_a_light_stroke_is_not_joined_to_a_digit(
+    recognizer: Recognizer, glyphs: dict[int, np.ndarray]
+) -> None:
+    # Lines 4 pixels wide every 60, 0.3 as dark as the digits, through them and on to the
+    # frame's border: light ink without a limit joined a line to the digit it crossed alone,
+    # and the digit went with it as a stroke along the border.
+    read = []
+    for d in range(10):
+        grey = np.asarray(Image.open(io.BytesIO(_number_with_inks(glyphs, [d, 4, 0], [30.0] * 3))))
+        ruled = grey.copy()
+        for y in range(20, 960, 60):
+            ruled[y : y + 4] = np.minimum(ruled[y : y + 4], 165)
+        read.append(recognizer.read(encode(Image.fromarray(ruled, "L"))).text)
+    assert sum(text == f"{d}40" for d, text in enumerate(read)) >= 9
+
+
 def test_light_ink_joins_a_strokes_pieces_but_not_two_strokes() -> None:
     ink = np.zeros((60, 80), np.float32)
     ink[10:50, 20:24] = 0.9  # a dark stem
