@@ -20,6 +20,17 @@ from model.marks import EIGHT_NEIGHBOURS
 # A pixel is ink when it is this much darker than the paper around it (relative contrast).
 STRONG_INK = 0.30
 WEAK_INK_FRACTION = 0.45
+# A thin ballpoint's pressure varies along a stroke: the lightly drawn loop of a 9 falls to a
+# third of the page's strongest ink, and at WEAK_INK_FRACTION broke into specks (real photos: a
+# 9 read as the 1 of its stem, a first digit written lighter lost). Ink down to this fraction
+# joins such pieces to the stroke they belong to, unless it bridges two strokes of some size
+# (each with PIECE_SHARE as much strong ink as the photo's most): two digits touching through
+# the blur between them.
+LIGHT_INK_FRACTION = 0.3
+PIECE_SHARE = 0.25
+# Light ink counts only within this many pixels of darker ink: a gap in a stroke, not a ruled
+# line drawn at that contrast through a digit and on to the frame's border.
+LIGHT_REACH = 3
 MIN_WEAK_INK = 0.10
 # A faint pencil line can stay below STRONG_INK everywhere (the bench's pencil digits peak at
 # 0.22-0.26 one time in a hundred). At half resolution, paper grain and thin printed lines are
@@ -209,7 +220,10 @@ def ink_labels(ink: np.ndarray, faint: bool = False) -> np.ndarray:
     """Label connected strokes of ink (0 is paper), by hysteresis relative to the strongest ink.
 
     A stroke is every connected pixel at least WEAK_INK_FRACTION as dark as typical strong ink,
-    provided it holds some strong ink: faint printed lines and paper texture never do.
+    provided it holds some strong ink: faint printed lines and paper texture never do. Lighter
+    ink, down to LIGHT_INK_FRACTION and within LIGHT_REACH pixels of darker ink, joins a
+    stroke's pieces and the specks around it into one stroke, but does not join strokes of some
+    size to each other (`_joined_by_light_ink`).
     `faint` (for half-resolution analysis only) takes FAINT_INK as strong, and the ink below
     STRONG_INK, if any, as typical: a light pencil.
     """
@@ -221,20 +235,73 @@ def ink_labels(ink: np.ndarray, faint: bool = False) -> np.ndarray:
         fainter = typical[typical < STRONG_INK]
         typical = fainter if fainter.size else typical
     (level,) = _quantiles(typical, (0.9,))
-    weak = ink >= max(MIN_WEAK_INK, WEAK_INK_FRACTION * level)
+    light = ink >= max(MIN_WEAK_INK, LIGHT_INK_FRACTION * level)
     labels = np.zeros(ink.shape, np.int32)
     # Only the part of the photo with ink is labelled: a tenth of it, for most photos.
-    window = _window(weak)
+    window = _window(light)
     if window is None:
         return labels
-    found, count = ndimage.label(weak[window], structure=EIGHT_NEIGHBOURS)
-    keep = np.zeros(count + 1, bool)
-    keep[found[strong[window]]] = True
-    if not keep[1:].all():
-        # Renumbering through a lookup table is one pass over the window, not three.
-        found = np.take(np.arange(count + 1, dtype=found.dtype) * keep, found)
-    labels[window] = found
+    weak = ink[window] >= max(MIN_WEAK_INK, WEAK_INK_FRACTION * level)
+    seeds = weak | strong[window]
+    near = seeds
+    for _ in range(LIGHT_REACH):
+        near = _grown(near)
+    labels[window] = _joined_by_light_ink(weak, light[window] & near, strong[window])
     return labels
+
+
+def _joined_by_light_ink(weak: np.ndarray, light: np.ndarray, strong: np.ndarray) -> np.ndarray:
+    """The strokes of `weak` ink that hold `strong` ink, each joined to what `light` ink
+    connects it to, unless that connects two strokes of some size (each holding PIECE_SHARE
+    as much strong ink as the most); and light ink holding strong ink but no stroke (a light
+    loop beside a dark stem).
+
+    Labels run from 1 without gaps. The light ink right beside a stroke is its blurred edge:
+    it is left out, so that a stroke is as wide as at WEAK_INK_FRACTION and only light ink
+    beyond its edge is added.
+    """
+    found, count = ndimage.label(weak, structure=EIGHT_NEIGHBOURS)
+    joined, light_count = ndimage.label(light, structure=EIGHT_NEIGHBOURS)
+    # Strong ink tells which strokes are kept, how large, and which light stroke each lies in.
+    strokes, lights = found[strong], joined[strong]
+    strength = np.bincount(strokes, minlength=count + 1)
+    strength[0] = 0
+    keep = strength > 0
+    within = np.zeros(count + 1, np.intp)
+    within[strokes] = lights
+    sized = strength >= PIECE_SHARE * strength.max()
+    holds = np.bincount(lights, minlength=light_count + 1) > 0
+    holds[0] = False
+    one = holds & (np.bincount(within[sized], minlength=light_count + 1) <= 1)
+    # Renumbering through lookup tables: one pass over the window each.
+    light_numbers = np.zeros(light_count + 1, np.int32)
+    light_numbers[one] = np.arange(1, int(one.sum()) + 1, dtype=np.int32)
+    labels: np.ndarray = np.take(light_numbers, joined)
+    apart = keep & ~one[within]
+    if apart.any():
+        # Strokes that light ink would join to another: as found, in light ink not joined.
+        stroke_numbers = np.zeros(count + 1, np.int32)
+        stroke_numbers[apart] = np.arange(1, int(apart.sum()) + 1, dtype=np.int32) + int(one.sum())
+        labels += np.take(stroke_numbers, found)
+    labels[_edge_of(weak)] = 0
+    return labels
+
+
+def _grown(mask: np.ndarray) -> np.ndarray:
+    """`mask` and the pixels next to it (above, below, left or right)."""
+    grown = mask.copy()
+    grown[1:] |= mask[:-1]
+    grown[:-1] |= mask[1:]
+    grown[:, 1:] |= mask[:, :-1]
+    grown[:, :-1] |= mask[:, 1:]
+    return grown
+
+
+def _edge_of(mask: np.ndarray) -> np.ndarray:
+    """The pixels next to `mask` (above, below, left or right) and not in it."""
+    edge = _grown(mask)
+    edge &= ~mask
+    return edge
 
 
 def _window(mask: np.ndarray) -> tuple[slice, slice] | None:

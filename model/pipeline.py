@@ -87,9 +87,12 @@ def digit_options(data: bytes, work_side: int = WORK_SIDE, reduced: bool = True)
     shows (a digit written more lightly), it is analysed again at `work_side`.
     `reduced=False` analyses at `work_side` only.
     """
+    fainter = False
     if reduced:
         grey, factor = decode_grey(data, work_side // 2)
-        found = _options_in(grey, factor, faint=True)
+        seen = _options_in(grey, factor, faint=True)
+        fainter = seen is None
+        found = seen or []
         tallest = max((o[0].digits[0].box[3] - o[0].digits[0].box[1] for o in found), default=0)
         # Nothing found is looked for again too: a small digit written with a thin pen fades
         # at half resolution. The texture of a wall or of paper that then shows up is
@@ -97,17 +100,26 @@ def digit_options(data: bytes, work_side: int = WORK_SIDE, reduced: bool = True)
         if tallest / factor >= DETAIL_BELOW or max(grey.shape) < work_side // 2:
             return found
     grey, factor = decode_grey(data, work_side)
-    return _options_in(grey, factor)
+    return _options_in(grey, factor, fainter=fainter) or []
 
 
-def _options_in(grey: np.ndarray, factor: float, faint: bool = False) -> list[Options]:
+def _options_in(
+    grey: np.ndarray, factor: float, faint: bool = False, fainter: bool = False
+) -> list[Options] | None:
+    """The options of each group (`digit_options`); None when `faint` (half resolution) finds
+    writing that only FAINT_INK shows beside what it found (`_fainter_writing`). With
+    `fainter`, such writing is looked for beside the strokes found (`_with_fainter_strokes`).
+    """
     grey = dark_ink(grey)
     ink, groups, maybe = (
         _tight_crop_reading(grey, faint) if _cropped_tight(grey) else (None, [], None)
     )
     if ink is None:
         ink = _ink_of_dark_ink(grey)
-        groups, maybe = _groups_of(ink, grey, faint)
+        seen, maybe = _groups_of(ink, grey, faint, fainter)
+        if seen is None:
+            return None
+        groups = seen
     found = []
     # The groups are in reading order, by these lines (`digit_groups`).
     lines = line_numbers([box for box, _ in groups])
@@ -195,32 +207,60 @@ def _tight_crop_reading(
     """The ink, groups and maybe-underlines seen with WIDE_CLOSING, if they hold a digit
     TIGHT_CROP tall."""
     ink = _ink_of_dark_ink(grey, WIDE_CLOSING)
-    groups, maybe = _groups_of(ink, grey, faint)
+    seen, maybe = _groups_of(ink, grey, faint)
+    groups = seen or []
     if max((box[3] - box[1] for box, _ in groups), default=0) >= TIGHT_CROP * grey.shape[0]:
         return ink, groups, maybe
     return None, [], None
 
 
 def _groups_of(
-    ink: np.ndarray, grey: np.ndarray, faint: bool
-) -> tuple[list[tuple[Box, np.ndarray]], np.ndarray | None]:
+    ink: np.ndarray, grey: np.ndarray, faint: bool, fainter: bool = False
+) -> tuple[list[tuple[Box, np.ndarray]] | None, np.ndarray | None]:
     """`digit_groups` of the ink, and the lines in them that may be underlines (`_unmarked`).
 
-    With `faint` (half resolution), looked for at FAINT_INK when none is found; and none is
+    With `faint` (half resolution), looked for at FAINT_INK when none is found; and None is
     returned when writing that only FAINT_INK shows lies beside what is found
-    (`_fainter_writing`), so that the photo is looked at again at full resolution.
+    (`_fainter_writing`), so that the photo is looked at again at full resolution, there
+    `fainter`: the strokes that only FAINT_INK shows apart from the others are added.
     """
     labels = ink_labels(ink)
+    if fainter:
+        labels = _with_fainter_strokes(labels, ink)
     # The strokes before rings and underlines are taken out of the labels (`_fainter_writing`).
     strokes = labels > 0 if faint else None
     labels, maybe = _unmarked(labels, ink)
     groups = digit_groups(labels, grey)
     if strokes is not None and groups and _fainter_writing(ink, strokes, groups):
-        return [], None
+        return None, None
     if faint and not groups:
         labels, maybe = _unmarked(ink_labels(ink, faint=True), ink)
         groups = digit_groups(labels, grey)
     return groups, maybe
+
+
+def _with_fainter_strokes(labels: np.ndarray, ink: np.ndarray) -> np.ndarray:
+    """`labels` and, numbered after them, the strokes FAINT_INK shows that touch none of them.
+
+    A digit written more lightly than the others beside it: its stroke never reaches
+    STRONG_INK, even at full resolution. The strokes seen at FAINT_INK around the darker ones
+    are their blurred edges, and are left to them; those that run to the frame's border are
+    edges of the paper or of the photo.
+    """
+    faint = ink_labels(ink, faint=True)
+    apart = np.ones(int(faint.max(initial=0)) + 1, bool)
+    apart[np.unique(faint[_grown(labels > 0)])] = False
+    # Lines run to the frame's border (as in `_fainter_writing`): the paper's or the photo's edge.
+    for index, (rows, cols) in enumerate(ndimage.find_objects(faint), start=1):
+        if rows is not None:
+            box = (cols.start, rows.start, cols.stop, rows.stop)
+            apart[index] &= not _touches_border(box, ink.shape)
+    apart[0] = False
+    if not apart.any():
+        return labels
+    numbers = np.zeros(apart.size, labels.dtype)
+    numbers[apart] = np.arange(1, int(apart.sum()) + 1) + int(labels.max(initial=0))
+    return np.where(labels > 0, labels, numbers[faint])
 
 
 def _fainter_writing(

@@ -7,7 +7,18 @@ import pytest
 from PIL import Image
 from scipy import ndimage
 
-from model.ink import STRONG_INK, _closing, _quantiles, _upsampled, ink_labels
+from model.ink import (
+    LIGHT_INK_FRACTION,
+    LIGHT_REACH,
+    MIN_WEAK_INK,
+    PIECE_SHARE,
+    STRONG_INK,
+    WEAK_INK_FRACTION,
+    _closing,
+    _quantiles,
+    _upsampled,
+    ink_labels,
+)
 from model.normalize import sheared
 from model.pipeline import _grown, digit_options
 from model.recognize import CUT_PENALTY, Recognizer
@@ -67,21 +78,51 @@ def test_growing_matches_binary_dilation() -> None:
         np.testing.assert_array_equal(_grown(mask), ndimage.binary_dilation(mask))
 
 
+def _strokes_of_the_whole_image(ink: np.ndarray) -> np.ndarray:
+    """`ink_labels` by its rule, written plainly, on the whole image."""
+    eight = np.ones((3, 3), bool)
+    strong = ink >= STRONG_INK
+    level = float(np.percentile(ink[strong], 90))
+    weak = ink >= max(MIN_WEAK_INK, WEAK_INK_FRACTION * level)
+    light = ink >= max(MIN_WEAK_INK, LIGHT_INK_FRACTION * level)
+    light &= ndimage.binary_dilation(weak | strong, iterations=LIGHT_REACH)
+    strokes, count = ndimage.label(weak, structure=eight)
+    kept = [k for k in range(1, count + 1) if strong[strokes == k].any()]
+    strength = {k: int(strong[strokes == k].sum()) for k in kept}
+    most = max(strength.values(), default=0)
+    lights, light_count = ndimage.label(light, structure=eight)
+    expected = np.zeros(ink.shape, np.int64)
+    for n in range(1, light_count + 1):
+        inside = lights == n
+        if not strong[inside].any():
+            continue
+        own = [k for k in kept if inside[strokes == k].all()]
+        sized = [k for k in own if strength[k] >= PIECE_SHARE * most]
+        if len(sized) <= 1:
+            expected[inside] = n
+        else:
+            for k in own:
+                expected[strokes == k] = light_count + k
+    # The light ink right beside a stroke is its edge.
+    expected[ndimage.binary_dilation(weak) & ~weak] = 0
+    return expected
+
+
 def test_labelling_the_inked_window_matches_labelling_the_whole_image() -> None:
     rng = np.random.default_rng(4)
-    for _ in range(20):
+    for _ in range(40):
         ink = np.zeros((120, 160), np.float32)
-        y, x = rng.integers(0, 100), rng.integers(0, 140)
-        ink[y : y + 20, x : x + 20] = rng.random((20, 20)) * (rng.random((20, 20)) < 0.5)
-        labels = ink_labels(ink)
-        # Hysteresis on the whole image: weak ink is kept where it holds strong ink.
-        strong = ink >= STRONG_INK
-        weak = ink >= max(0.10, 0.45 * float(np.percentile(ink[strong], 90)))
-        whole, _ = ndimage.label(weak, structure=np.ones((3, 3), bool))
-        kept = np.isin(whole, whole[strong]) & (whole > 0)
-        np.testing.assert_array_equal(labels > 0, kept)
-        # The same pieces, numbered in the same order.
-        np.testing.assert_array_equal(np.unique(labels[kept]), np.unique(whole[kept]))
+        for _ in range(rng.integers(1, 4)):
+            y, x = rng.integers(0, 100), rng.integers(0, 140)
+            ink[y : y + 20, x : x + 20] += rng.random((20, 20)) * (rng.random((20, 20)) < 0.5)
+        labels = ink_labels(np.minimum(ink, 1.0))
+        expected = _strokes_of_the_whole_image(np.minimum(ink, 1.0))
+        np.testing.assert_array_equal(labels > 0, expected > 0)
+        # The same pieces: one label here for each label there.
+        pairs = np.unique(np.stack([labels[labels > 0], expected[labels > 0]]), axis=1)
+        assert len(np.unique(pairs[0])) == len(np.unique(pairs[1])) == pairs.shape[1]
+        # Numbered from 1 without gaps.
+        assert labels.max() == len(np.unique(labels[labels > 0]))
 
 
 def test_skipping_cuts_that_cannot_win_changes_no_reading(

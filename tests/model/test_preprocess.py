@@ -392,6 +392,79 @@ def test_faint_ink_is_strokes_only_when_asked() -> None:
     assert not ink_labels(ink)[30, 30]
 
 
+def _number_with_inks(
+    glyphs: dict[int, np.ndarray], digits: list[int], inks: list[float], paper: float = 225.0
+) -> bytes:
+    """A photo of `digits` written left to right, each with its own ink's grey."""
+    canvas = np.full((960, 1280), paper)
+    side = 336
+    advance = int(side * 0.85)
+    x, y = (1280 - advance * len(digits)) // 2, (960 - side) // 2
+    for digit, ink in zip(digits, inks, strict=True):
+        glyph = Image.fromarray((glyphs[digit] * 255).astype(np.uint8)).resize((side, side))
+        alpha = np.asarray(glyph, dtype=np.float64) / 255.0
+        region = canvas[y : y + side, x : x + side]
+        np.minimum(region, paper * (1 - alpha) + ink * alpha, out=region)
+        x += advance
+    return encode(Image.fromarray(canvas.astype(np.uint8), "L"))
+
+
+def test_a_first_digit_written_lighter_than_the_rest_is_read(
+    recognizer: Recognizer, glyphs: dict[int, np.ndarray]
+) -> None:
+    # A number begun with less pressure: its first digit a third as dark as the rest. Its
+    # strokes used to break into pieces too small for a digit, and "0407" was read "407".
+    read = [
+        recognizer.read(_number_with_inks(glyphs, [d, 4, 0, 7], [140.0, 30.0, 30.0, 30.0])).text
+        for d in range(10)
+    ]
+    assert sum(text == f"{d}407" for d, text in enumerate(read)) >= 9
+
+
+def test_a_first_digit_lighter_than_strong_ink_beside_darker_ones_is_read(
+    recognizer: Recognizer, glyphs: dict[int, np.ndarray]
+) -> None:
+    # Its strokes never reach STRONG_INK, even at full resolution, while the digits beside it
+    # do: it used to be lost, and "0407" was read "407".
+    read = [
+        recognizer.read(_number_with_inks(glyphs, [d, 4, 0, 7], [170.0, 30.0, 30.0, 30.0])).text
+        for d in range(10)
+    ]
+    assert sum(text == f"{d}407" for d, text in enumerate(read)) >= 8
+
+
+def test_a_ruled_line_as_light_as_a_light_stroke_is_not_joined_to_a_digit(
+    recognizer: Recognizer, glyphs: dict[int, np.ndarray]
+) -> None:
+    # Lines 4 pixels wide every 60, 0.3 as dark as the digits, through them and on to the
+    # frame's border: light ink without a limit joined a line to the digit it crossed alone,
+    # and the digit went with it as a stroke along the border.
+    read = []
+    for d in range(10):
+        grey = np.asarray(Image.open(io.BytesIO(_number_with_inks(glyphs, [d, 4, 0], [30.0] * 3))))
+        ruled = grey.copy()
+        for y in range(20, 960, 60):
+            ruled[y : y + 4] = np.minimum(ruled[y : y + 4], 165)
+        read.append(recognizer.read(encode(Image.fromarray(ruled, "L"))).text)
+    assert sum(text == f"{d}40" for d, text in enumerate(read)) >= 9
+
+
+def test_light_ink_joins_a_strokes_pieces_but_not_two_strokes() -> None:
+    ink = np.zeros((60, 80), np.float32)
+    ink[10:50, 20:24] = 0.9  # a dark stem
+    ink[12:14, 8:20] = 0.32  # a light stroke leaving it, a third as dark
+    ink[12:14, 10:12] = 0.5  # with darker spots along it
+    ink[12:14, 14:16] = 0.5
+    labels = ink_labels(ink)
+    assert labels[13, 10] == labels[13, 14] == labels[30, 21] > 0
+    # Two dark strokes touching through light ink stay two strokes.
+    ink[10:50, 40:44] = 0.9
+    ink[30:32, 24:40] = 0.32
+    labels = ink_labels(ink)
+    assert labels[30, 21] != labels[30, 41]
+    assert labels[30, 21] > 0 and labels[30, 41] > 0
+
+
 def test_light_pencil_beside_dark_junk_at_the_border_is_read() -> None:
     # The dark corner is strong ink, and dropped as junk at the border; the pencil 1, which
     # never reaches STRONG_INK, is then looked for at FAINT_INK.
@@ -446,3 +519,18 @@ def test_a_line_of_small_digits_above_large_ones_is_read(glyphs: dict[int, np.nd
     page = Image.fromarray(np.vstack([small, large]).astype(np.uint8), "L")
     reading = load_recognizer().read(encode(page))
     assert reading.lines == ("12", "457")
+
+
+def test_a_stroke_drawn_lightly_stays_joined_to_the_dark_stroke_it_leaves() -> None:
+    # A ballpoint pressed hard on a 9's stem and lightly round its loop: the loop is less than
+    # half as dark as the stem, and thinner, so at the analysis resolution it is fainter still.
+    # Measured against the page's strongest ink it used to fall apart into specks, and the 9
+    # was read as the 1 of its stem.
+    image = Image.new("L", (1280, 960), 215)
+    pen = ImageDraw.Draw(image)
+    pen.ellipse((560, 320, 680, 440), outline=140, width=5)
+    pen.line([(680, 330), (680, 640)], fill=40, width=7)
+    pen.line([(800, 330), (800, 640)], fill=40, width=7)  # a 1 beside it, as dark as the stem
+    nine, one = (option[0].digits[0].box for option in digit_options(encode(image)))
+    assert nine[0] <= 562 and nine[1] <= 322  # the loop's left and top
+    assert one[2] - one[0] < 20
