@@ -72,3 +72,22 @@ def test_settings_take_the_fields_types() -> None:
     }
     with pytest.raises(ValueError, match="not a TrainingConfig field"):
         sweep.parse_setting("alpha=1e-4,no_such_field=3")
+
+
+class FirstValueIsLabel:
+    """Reads a grid as its first value, minus 100 for glyphs and 1000 for varied copies."""
+
+    def predict(self, grids: np.ndarray) -> np.ndarray:
+        first = grids[:, 0]
+        return np.where(
+            first >= 1000, (first - 1000) // 10, np.where(first >= 100, first - 100, first)
+        )
+
+
+def test_scores_count_errors_on_the_slice_the_block_and_its_first_varied_copies(
+    small_sources: dict[str, np.ndarray],
+) -> None:
+    small_sources["mnist_variants"][4, 0] = 1090.0  # glyph 4's first copy now reads as 9
+    result = sweep.score(FirstValueIsLabel(), small_sources, fold=1)
+    assert result["digits_errors"] == 0 and result["mnist_errors"] == 0
+    assert result["varied_errors"] == 1 and result["varied_accuracy"] == round(2 / 3, 4)
