@@ -39,8 +39,11 @@ class TrainingConfig:
     """
 
     seed: int = 0
-    hidden_layer_sizes: tuple[int, ...] = (256,)
-    alpha: float = 1.0
+    # A small weights' penalty, 512 units and two varied copies of each MNIST digit: of the
+    # settings cross-validated, the one that read held-out training writers better than the
+    # first pass's on all three measures (load_digits slice, MNIST block, varied MNIST block).
+    hidden_layer_sizes: tuple[int, ...] = (512,)
+    alpha: float = 1e-4
     # Adam epochs at each learning rate: the late small steps settle the weights, which makes
     # accuracy far less dependent on the seed than one long run at a fixed rate.
     schedule: tuple[tuple[float, int], ...] = ((1e-3, 24), (1e-4, 8), (1e-5, 4))
@@ -48,7 +51,7 @@ class TrainingConfig:
     # this many times, plus its varied copies.
     load_digits_copies: int = 10
     load_digits_variants: int = 3
-    mnist_variants: int = 4
+    mnist_variants: int = 2
     verifier_examples: int = 30000
     verifier_hidden_layer_sizes: tuple[int, ...] = (64,)
     # The whole-digit check learns from the first this many of each digit of MNIST's training

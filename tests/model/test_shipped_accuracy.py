@@ -15,8 +15,8 @@ from training.data import mnist_benchmark
 from training.evaluate import evaluate
 from training.train import grids_of
 
-HELDOUT_FLOOR = 0.95  # reported: 95.4 %
-MNIST_GLYPHS_FLOOR = 0.978  # reported: 98.0 %
+HELDOUT_FLOOR = 0.955  # reported: 95.9 %
+MNIST_GLYPHS_FLOOR = 0.98  # reported: 98.5 %
 
 
 def test_held_out_load_digits_are_read_as_well_as_shipped(estimator: Any) -> None:
