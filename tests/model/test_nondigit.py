@@ -126,6 +126,41 @@ def test_an_object_filling_the_frame_is_no_digit(
     assert reading.verdict == ("digits" if read else "nothing")
 
 
+def _shaded_sheet_corners() -> bytes:
+    """A dark sheet's corner and, beside it, the thin edges of two more, lightly shaded between.
+
+    The shading is lighter than weak ink but not than light ink (`model.ink`), and joins the
+    three edges into one stroke; the thin edges hold too little strong ink to be kept apart.
+    """
+    page = Image.new("L", (440, 480), 225)
+    drawing = ImageDraw.Draw(page)
+
+    def corner(offset: int, width: int, fill: int) -> None:
+        x = y = 60 + offset
+        drawing.line([(x + 300, y), (x, y), (x, y + 330)], fill=fill, width=width)
+
+    corner(16, 9, 160)
+    corner(28, 8, 160)
+    corner(0, 24, 40)
+    corner(22, 3, 40)
+    corner(33, 3, 40)
+    return encode(page)
+
+
+@pytest.mark.parametrize(("answer", "read"), [(MARK, False), (DIGIT, True)])
+def test_sheets_joined_by_light_shading_are_still_several_edges(
+    recognizer: Recognizer, answer: tuple[float, float, float], read: bool
+) -> None:
+    # Light ink joins a stroke's pieces; the edges it joins still count as the sheets they
+    # are (before the strokes were counted as weak ink shows them, this was read as a 5).
+    check = FakeCheck(dict.fromkeys(range(10), answer))
+    checked = Recognizer(recognizer.estimator, recognizer.verifier, check=check)
+    check.asked = list(range(10))
+    reading = checked.read(_shaded_sheet_corners())
+    assert bool(reading.text) == read
+    assert reading.verdict == ("digits" if read else "nothing")
+
+
 def test_a_digit_filling_the_frame_is_read_even_when_doubted(
     recognizer: Recognizer, glyphs: dict[int, np.ndarray]
 ) -> None:
