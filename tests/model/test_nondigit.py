@@ -210,3 +210,26 @@ def test_the_check_file_is_refused_when_altered(tmp_path: Path) -> None:
 
 def test_the_recognizer_loads_the_shipped_check() -> None:
     assert load_recognizer().check is not None
+
+
+def _beside_a_long_edge(grey: np.ndarray) -> bytes:
+    """The photo with a thin straight line from near its top to near its bottom on the right:
+    the edge of a scrap of paper, or of a laptop beside it."""
+    page = Image.fromarray(np.clip(grey, 0, 255).astype(np.uint8), "L")
+    ImageDraw.Draw(page).line([(1180, 100), (1183, 860)], fill=60, width=4)
+    return encode(page)
+
+
+@pytest.mark.parametrize("digits", [[4, 0, 7, 2], [3, 8, 5], [5, 0, 6]])
+def test_digits_beside_an_edge_many_times_their_height_are_read(
+    recognizer: Recognizer, glyphs: dict[int, np.ndarray], digits: list[int]
+) -> None:
+    # The edge no longer sets the writing's size, which made the digits specks, nor is it a 1.
+    grey = draw(glyphs, digits, height=0.12, step=1.0)
+    assert recognizer.read(_beside_a_long_edge(grey)).text == "".join(map(str, digits))
+
+
+def test_words_beside_an_edge_are_no_digit(recognizer: Recognizer) -> None:
+    grey = np.asarray(words_page(size=60), dtype=np.float64)
+    reading = recognizer.read(_beside_a_long_edge(grey))
+    assert (reading.text, reading.verdict) == ("", "writing")
