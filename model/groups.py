@@ -56,7 +56,10 @@ def digit_groups(
     ]
     if not pieces:
         return _found(_cropped_groups(junk_pieces, areas, labels, grey), labels)
-    pieces = _without_tall_edges(pieces, labels, grey)
+    if grey is not None:  # in photos only: the check's training examples stay as they were
+        pieces = _without_tall_edges(pieces, labels, grey)
+        if not pieces:
+            return []
     tallest = _tallest(pieces, labels.shape)
     pieces = [(i, box) for i, box in pieces if _side(box) >= max(3, 0.2 * tallest)]
     pieces = sorted(pieces, key=lambda p: -areas[p[0]])[:MAX_PIECES]
@@ -211,10 +214,10 @@ EDGE_TRIES = 3
 
 
 def _without_tall_edges(
-    pieces: list[tuple[int, Box]], labels: np.ndarray, grey: np.ndarray | None
+    pieces: list[tuple[int, Box]], labels: np.ndarray, grey: np.ndarray
 ) -> list[tuple[int, Box]]:
     """`pieces` without the tallest pieces inside the frame while they are edges: no darker
-    than the paper beside them (`_an_edge`, given `grey`) or a lone line (see LONE_LINE)."""
+    than the paper beside them (`_an_edge`) or a lone line (see LONE_LINE)."""
     shortest = MIN_DIGIT_HEIGHT * max(labels.shape)
     edges: set[int] = set()
     for _ in range(EDGE_TRIES):
@@ -235,7 +238,7 @@ def _without_tall_edges(
             and len(others) >= LONE_LINE_COMPANY
             and height >= LONE_LINE * others[0]
         )
-        if not (lone_line or (grey is not None and _an_edge(index, box, labels, grey))):
+        if not (lone_line or _an_edge(index, box, labels, grey)):
             break
         edges.add(index)
     return [(i, box) for i, box in pieces if i not in edges]
