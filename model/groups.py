@@ -56,6 +56,10 @@ def digit_groups(
     ]
     if not pieces:
         return _found(_cropped_groups(junk_pieces, areas, labels, grey), labels)
+    if grey is not None:  # in photos only: the check's training examples stay as they were
+        pieces = _without_tall_edges(pieces, labels, grey)
+        if not pieces:
+            return []
     tallest = _tallest(pieces, labels.shape)
     pieces = [(i, box) for i, box in pieces if _side(box) >= max(3, 0.2 * tallest)]
     pieces = sorted(pieces, key=lambda p: -areas[p[0]])[:MAX_PIECES]
@@ -195,6 +199,49 @@ def _tallest(pieces: list[tuple[int, Box]], shape: tuple[int, ...]) -> int:
     """The height of the tallest piece inside the frame (of any, when none is inside)."""
     inside = [box for _, box in pieces if not _touches_border(box, shape)]
     return max(box[3] - box[1] for box in inside or [box for _, box in pieces])
+
+
+# The writing's size is that of its tallest piece, once the edges taller than it are taken
+# out: an edge would make the writing beside it specks, and be read as a 1. A thin line
+# (LONE_LINE_THIN as wide as tall or less) LONE_LINE times as tall as the tallest of
+# LONE_LINE_COMPANY other pieces or more (each MIN_DIGIT_HEIGHT of the frame or more) is the
+# edge of a paper or of a laptop beside a note, not a 1 written among them. EDGE_TRIES edges
+# are looked for at most.
+LONE_LINE_THIN = 0.1
+LONE_LINE = 2.5
+LONE_LINE_COMPANY = 3
+EDGE_TRIES = 3
+
+
+def _without_tall_edges(
+    pieces: list[tuple[int, Box]], labels: np.ndarray, grey: np.ndarray
+) -> list[tuple[int, Box]]:
+    """`pieces` without the tallest pieces inside the frame while they are edges: no darker
+    than the paper beside them (`_an_edge`) or a lone line (see LONE_LINE)."""
+    shortest = MIN_DIGIT_HEIGHT * max(labels.shape)
+    edges: set[int] = set()
+    for _ in range(EDGE_TRIES):
+        inside = sorted(
+            (
+                (box[3] - box[1], i, box)
+                for i, box in pieces
+                if i not in edges and not _touches_border(box, labels.shape)
+            ),
+            reverse=True,
+        )
+        if not inside:
+            break
+        height, index, box = inside[0]
+        others = [h for h, _, _ in inside[1:] if h >= shortest]
+        lone_line = (
+            box[2] - box[0] <= LONE_LINE_THIN * height
+            and len(others) >= LONE_LINE_COMPANY
+            and height >= LONE_LINE * others[0]
+        )
+        if not (lone_line or _an_edge(index, box, labels, grey)):
+            break
+        edges.add(index)
+    return [(i, box) for i, box in pieces if i not in edges]
 
 
 def _side(box: Box) -> int:

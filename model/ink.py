@@ -219,6 +219,16 @@ def _taps(n_out: int, n_in: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def ink_labels(ink: np.ndarray, faint: bool = False) -> np.ndarray:
     """Label connected strokes of ink (0 is paper), by hysteresis relative to the strongest ink.
 
+    The strokes of `ink_strokes`, without those weak ink shows apart.
+    """
+    labels, _ = ink_strokes(ink, faint)
+    return labels
+
+
+def ink_strokes(ink: np.ndarray, faint: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Label connected strokes of ink (0 is paper), by hysteresis relative to the strongest ink;
+    and, labelled apart, the strokes weak ink alone shows (before light ink joins them).
+
     A stroke is every connected pixel at least WEAK_INK_FRACTION as dark as typical strong ink,
     provided it holds some strong ink: faint printed lines and paper texture never do. Lighter
     ink, down to LIGHT_INK_FRACTION and within LIGHT_REACH pixels of darker ink, joins a
@@ -229,7 +239,7 @@ def ink_labels(ink: np.ndarray, faint: bool = False) -> np.ndarray:
     """
     strong = ink >= (FAINT_INK if faint else STRONG_INK)
     if not strong.any():
-        return np.zeros(ink.shape, np.int32)
+        return np.zeros(ink.shape, np.int32), np.zeros(ink.shape, np.int32)
     typical = ink[strong]
     if faint:
         fainter = typical[typical < STRONG_INK]
@@ -237,20 +247,25 @@ def ink_labels(ink: np.ndarray, faint: bool = False) -> np.ndarray:
     (level,) = _quantiles(typical, (0.9,))
     light = ink >= max(MIN_WEAK_INK, LIGHT_INK_FRACTION * level)
     labels = np.zeros(ink.shape, np.int32)
+    weak_strokes = np.zeros(ink.shape, np.int32)
     # Only the part of the photo with ink is labelled: a tenth of it, for most photos.
     window = _window(light)
     if window is None:
-        return labels
+        return labels, weak_strokes
     weak = ink[window] >= max(MIN_WEAK_INK, WEAK_INK_FRACTION * level)
     seeds = weak | strong[window]
     near = seeds
     for _ in range(LIGHT_REACH):
         near = _grown(near)
-    labels[window] = _joined_by_light_ink(weak, light[window] & near, strong[window])
-    return labels
+    labels[window], weak_strokes[window] = _joined_by_light_ink(
+        weak, light[window] & near, strong[window]
+    )
+    return labels, weak_strokes
 
 
-def _joined_by_light_ink(weak: np.ndarray, light: np.ndarray, strong: np.ndarray) -> np.ndarray:
+def _joined_by_light_ink(
+    weak: np.ndarray, light: np.ndarray, strong: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """The strokes of `weak` ink that hold `strong` ink, each joined to what `light` ink
     connects it to, unless that connects two strokes of some size (each holding PIECE_SHARE
     as much strong ink as the most); and light ink holding strong ink but no stroke (a light
@@ -258,7 +273,8 @@ def _joined_by_light_ink(weak: np.ndarray, light: np.ndarray, strong: np.ndarray
 
     Labels run from 1 without gaps. The light ink right beside a stroke is its blurred edge:
     it is left out, so that a stroke is as wide as at WEAK_INK_FRACTION and only light ink
-    beyond its edge is added.
+    beyond its edge is added. Also returned: the strokes of `weak` ink that hold `strong` ink,
+    as found (labels with gaps, 0 elsewhere).
     """
     found, count = ndimage.label(weak, structure=EIGHT_NEIGHBOURS)
     joined, light_count = ndimage.label(light, structure=EIGHT_NEIGHBOURS)
@@ -284,7 +300,7 @@ def _joined_by_light_ink(weak: np.ndarray, light: np.ndarray, strong: np.ndarray
         stroke_numbers[apart] = np.arange(1, int(apart.sum()) + 1, dtype=np.int32) + int(one.sum())
         labels += np.take(stroke_numbers, found)
     labels[_edge_of(weak)] = 0
-    return labels
+    return labels, np.where(keep[found], found, 0).astype(np.int32)
 
 
 def _grown(mask: np.ndarray) -> np.ndarray:

@@ -25,13 +25,25 @@ from model.groups import (
     digit_groups,
     line_numbers,
 )
-from model.ink import FAINT_INK, _ink_of_dark_ink, _quantiles, _window, dark_ink, ink_labels
+from model.ink import (
+    FAINT_INK,
+    _ink_of_dark_ink,
+    _quantiles,
+    _window,
+    dark_ink,
+    ink_labels,
+    ink_strokes,
+)
 from model.marks import EIGHT_NEIGHBOURS, without_marks
 from model.normalize import optdigits_grid_and_aspect
 
 # When the tallest digit found at half resolution is shorter than this (in pixels at half
 # resolution), the photo is analysed again at full resolution.
 DETAIL_BELOW = 40
+
+# A group's strokes before light ink joined them (`separate_strokes`) count from this fraction
+# of its height, long or wide: as `model.groups` keeps pieces of a fifth of the tallest.
+SEPARATE_SIDE = 0.2
 
 # A photo cropped tight around a digit: the digit fills the frame and a marker's stroke can be
 # wider than CLOSING. Such a photo is dark (ink below half the paper's brightness) over more than
@@ -64,7 +76,9 @@ class Cut:
     # Read without a line that may be an underline or the digit's own stroke (MAYBE_RULE).
     unmarked: bool = False
     line: int = 0  # the group's line of writing (`line_numbers`), 0 at the top
-    strokes: int = 1  # how many separate strokes the whole group holds
+    # How many separate strokes the whole group holds: as its ink is labelled, or as weak ink
+    # alone shows them (`separate_strokes`), whichever is more.
+    strokes: int = 1
 
     @functools.cached_property
     def digits(self) -> list[DigitImage]:
@@ -111,12 +125,12 @@ def _options_in(
     `fainter`, such writing is looked for beside the strokes found (`_with_fainter_strokes`).
     """
     grey = dark_ink(grey)
-    ink, groups, maybe = (
-        _tight_crop_reading(grey, faint) if _cropped_tight(grey) else (None, [], None)
+    ink, groups, maybe, weak = (
+        _tight_crop_reading(grey, faint) if _cropped_tight(grey) else (None, [], None, None)
     )
     if ink is None:
         ink = _ink_of_dark_ink(grey)
-        seen, maybe = _groups_of(ink, grey, faint, fainter)
+        seen, maybe, weak = _groups_of(ink, grey, faint, fainter)
         if seen is None:
             return None
         groups = seen
@@ -124,7 +138,7 @@ def _options_in(
     # The groups are in reading order, by these lines (`digit_groups`).
     lines = line_numbers([box for box, _ in groups])
     for (group, pieces), line in zip(groups, lines, strict=True):
-        options = _cuts(group, pieces, ink, factor, line)
+        options = _cuts(group, pieces, ink, factor, line, weak=weak)
         if maybe is not None:
             options += _without_line(group, pieces, ink, maybe, factor, line)
         found.append(options)
@@ -143,8 +157,12 @@ def _cuts(
     factor: float,
     line: int,
     unmarked: bool = False,
+    weak: np.ndarray | None = None,
 ) -> Options:
-    """The ways to cut a group (`pieces` labelled in its box) into one or more digits."""
+    """The ways to cut a group (`pieces` labelled in its box) into one or more digits.
+
+    `weak` labels the strokes weak ink shows in the whole photo (`ink_strokes`), if known.
+    """
     own = pieces > 0
     columns = stroke_columns(pieces)
     # One digit is always among the counts, and never fails to cut.
@@ -153,6 +171,9 @@ def _cuts(
         for count in digit_counts(group, len(columns))
     ]
     strokes = int(pieces.max(initial=0))
+    if weak is not None:
+        x0, y0, x1, y1 = group
+        strokes = max(strokes, separate_strokes(weak[y0:y1, x0:x1], pieces > 0))
     return [
         Cut(
             tuple(parts),
@@ -203,28 +224,29 @@ def _cropped_tight(grey: np.ndarray) -> bool:
 
 def _tight_crop_reading(
     grey: np.ndarray, faint: bool
-) -> tuple[np.ndarray | None, list[tuple[Box, np.ndarray]], np.ndarray | None]:
-    """The ink, groups and maybe-underlines seen with WIDE_CLOSING, if they hold a digit
-    TIGHT_CROP tall."""
+) -> tuple[np.ndarray | None, list[tuple[Box, np.ndarray]], np.ndarray | None, np.ndarray | None]:
+    """The ink, groups, maybe-underlines and weak ink's strokes seen with WIDE_CLOSING, if
+    they hold a digit TIGHT_CROP tall."""
     ink = _ink_of_dark_ink(grey, WIDE_CLOSING)
-    seen, maybe = _groups_of(ink, grey, faint)
+    seen, maybe, weak = _groups_of(ink, grey, faint)
     groups = seen or []
     if max((box[3] - box[1] for box, _ in groups), default=0) >= TIGHT_CROP * grey.shape[0]:
-        return ink, groups, maybe
-    return None, [], None
+        return ink, groups, maybe, weak
+    return None, [], None, None
 
 
 def _groups_of(
     ink: np.ndarray, grey: np.ndarray, faint: bool, fainter: bool = False
-) -> tuple[list[tuple[Box, np.ndarray]] | None, np.ndarray | None]:
-    """`digit_groups` of the ink, and the lines in them that may be underlines (`_unmarked`).
+) -> tuple[list[tuple[Box, np.ndarray]] | None, np.ndarray | None, np.ndarray | None]:
+    """`digit_groups` of the ink, the lines in them that may be underlines (`_unmarked`), and
+    the strokes weak ink alone shows (`ink_strokes`).
 
     With `faint` (half resolution), looked for at FAINT_INK when none is found; and None is
     returned when writing that only FAINT_INK shows lies beside what is found
     (`_fainter_writing`), so that the photo is looked at again at full resolution, there
     `fainter`: the strokes that only FAINT_INK shows apart from the others are added.
     """
-    labels = ink_labels(ink)
+    labels, weak = ink_strokes(ink)
     if fainter:
         labels = _with_fainter_strokes(labels, ink)
     # The strokes before rings and underlines are taken out of the labels (`_fainter_writing`).
@@ -232,11 +254,12 @@ def _groups_of(
     labels, maybe = _unmarked(labels, ink)
     groups = digit_groups(labels, grey)
     if strokes is not None and groups and _fainter_writing(ink, strokes, groups):
-        return None, None
+        return None, None, None
     if faint and not groups:
-        labels, maybe = _unmarked(ink_labels(ink, faint=True), ink)
+        labels, weak = ink_strokes(ink, faint=True)
+        labels, maybe = _unmarked(labels, ink)
         groups = digit_groups(labels, grey)
-    return groups, maybe
+    return groups, maybe, weak
 
 
 def _with_fainter_strokes(labels: np.ndarray, ink: np.ndarray) -> np.ndarray:
@@ -307,6 +330,26 @@ def _unmarked(labels: np.ndarray, ink: np.ndarray) -> tuple[np.ndarray, np.ndarr
     everywhere = np.zeros(labels.shape, bool)
     everywhere[window] = maybe
     return labels, everywhere
+
+
+def separate_strokes(weak: np.ndarray, own: np.ndarray) -> int:
+    """How many of the strokes `weak` labels (in a group's box) lie in its `own` pixels and are
+    at least SEPARATE_SIDE of its height long or wide (3 pixels at least): the group's strokes
+    before light ink joined them (`model.ink.ink_strokes`), without the specks it joined.
+    """
+    mine = np.where(own, weak, 0)
+    found = np.unique(mine)
+    found = found[found > 0]
+    if found.size < 2:
+        return int(found.size)
+    numbers = np.zeros(int(found[-1]) + 1, np.int32)
+    numbers[found] = np.arange(1, found.size + 1, dtype=np.int32)
+    shortest = max(3.0, SEPARATE_SIDE * own.shape[0])
+    return sum(
+        1
+        for rows, cols in ndimage.find_objects(numbers[mine])
+        if rows is not None and max(rows.stop - rows.start, cols.stop - cols.start) >= shortest
+    )
 
 
 def _sliced(group: Box, pieces: np.ndarray, parts: list[tuple[Box, np.ndarray]]) -> int:

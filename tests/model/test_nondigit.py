@@ -126,6 +126,41 @@ def test_an_object_filling_the_frame_is_no_digit(
     assert reading.verdict == ("digits" if read else "nothing")
 
 
+def _shaded_sheet_corners() -> bytes:
+    """A dark sheet's corner and, beside it, the thin edges of two more, lightly shaded between.
+
+    The shading is lighter than weak ink but not than light ink (`model.ink`), and joins the
+    three edges into one stroke; the thin edges hold too little strong ink to be kept apart.
+    """
+    page = Image.new("L", (440, 480), 225)
+    drawing = ImageDraw.Draw(page)
+
+    def corner(offset: int, width: int, fill: int) -> None:
+        x = y = 60 + offset
+        drawing.line([(x + 300, y), (x, y), (x, y + 330)], fill=fill, width=width)
+
+    corner(16, 9, 160)
+    corner(28, 8, 160)
+    corner(0, 24, 40)
+    corner(22, 3, 40)
+    corner(33, 3, 40)
+    return encode(page)
+
+
+@pytest.mark.parametrize(("answer", "read"), [(MARK, False), (DIGIT, True)])
+def test_sheets_joined_by_light_shading_are_still_several_edges(
+    recognizer: Recognizer, answer: tuple[float, float, float], read: bool
+) -> None:
+    # Light ink joins a stroke's pieces; the edges it joins still count as the sheets they
+    # are (before the strokes were counted as weak ink shows them, this was read as a 5).
+    check = FakeCheck(dict.fromkeys(range(10), answer))
+    checked = Recognizer(recognizer.estimator, recognizer.verifier, check=check)
+    check.asked = list(range(10))
+    reading = checked.read(_shaded_sheet_corners())
+    assert bool(reading.text) == read
+    assert reading.verdict == ("digits" if read else "nothing")
+
+
 def test_a_digit_filling_the_frame_is_read_even_when_doubted(
     recognizer: Recognizer, glyphs: dict[int, np.ndarray]
 ) -> None:
@@ -175,3 +210,26 @@ def test_the_check_file_is_refused_when_altered(tmp_path: Path) -> None:
 
 def test_the_recognizer_loads_the_shipped_check() -> None:
     assert load_recognizer().check is not None
+
+
+def _beside_a_long_edge(grey: np.ndarray) -> bytes:
+    """The photo with a thin straight line from near its top to near its bottom on the right:
+    the edge of a scrap of paper, or of a laptop beside it."""
+    page = Image.fromarray(np.clip(grey, 0, 255).astype(np.uint8), "L")
+    ImageDraw.Draw(page).line([(1180, 100), (1183, 860)], fill=60, width=4)
+    return encode(page)
+
+
+@pytest.mark.parametrize("digits", [[4, 0, 7, 2], [3, 8, 5], [5, 0, 6]])
+def test_digits_beside_an_edge_many_times_their_height_are_read(
+    recognizer: Recognizer, glyphs: dict[int, np.ndarray], digits: list[int]
+) -> None:
+    # The edge no longer sets the writing's size, which made the digits specks, nor is it a 1.
+    grey = draw(glyphs, digits, height=0.12, step=1.0)
+    assert recognizer.read(_beside_a_long_edge(grey)).text == "".join(map(str, digits))
+
+
+def test_words_beside_an_edge_are_no_digit(recognizer: Recognizer) -> None:
+    grey = np.asarray(words_page(size=60), dtype=np.float64)
+    reading = recognizer.read(_beside_a_long_edge(grey))
+    assert (reading.text, reading.verdict) == ("", "writing")
