@@ -31,6 +31,7 @@ from model.ink import (
     _quantiles,
     _window,
     dark_ink,
+    grown,
     ink_labels,
     ink_strokes,
 )
@@ -272,7 +273,7 @@ def _with_fainter_strokes(labels: np.ndarray, ink: np.ndarray) -> np.ndarray:
     """
     faint = ink_labels(ink, faint=True)
     apart = np.ones(int(faint.max(initial=0)) + 1, bool)
-    apart[np.unique(faint[_grown(labels > 0)])] = False
+    apart[np.unique(faint[grown(labels > 0)])] = False
     # Lines run to the frame's border (as in `_fainter_writing`): the paper's or the photo's edge.
     for index, (rows, cols) in enumerate(ndimage.find_objects(faint), start=1):
         if rows is not None:
@@ -371,19 +372,9 @@ def digit_images(data: bytes, work_side: int = WORK_SIDE) -> list[DigitImage]:
     return [digit for options in digit_options(data, work_side) for digit in options[0].digits]
 
 
-def _grown(mask: np.ndarray) -> np.ndarray:
-    """`ndimage.binary_dilation(mask)` (by a cross, nothing beyond the border), by slicing."""
-    grown = mask.copy()
-    grown[1:] |= mask[:-1]
-    grown[:-1] |= mask[1:]
-    grown[:, 1:] |= mask[:, :-1]
-    grown[:, :-1] |= mask[:, 1:]
-    return grown
-
-
 def _digit_image(ink: np.ndarray, box: Box, own: np.ndarray, factor: float) -> DigitImage:
     x0, y0, x1, y1 = box
-    near = _grown(_grown(own))
+    near = grown(grown(own))
     crop = np.where(near, ink[y0:y1, x0:x1], 0.0)
     grid, aspect = optdigits_grid_and_aspect(crop)
     return DigitImage(

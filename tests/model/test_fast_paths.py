@@ -17,10 +17,11 @@ from model.ink import (
     _closing,
     _quantiles,
     _upsampled,
+    grown,
     ink_labels,
 )
 from model.normalize import sheared
-from model.pipeline import _grown, digit_options
+from model.pipeline import digit_options
 from model.recognize import CUT_PENALTY, Recognizer
 from tests.digit_photos import PhotoMaker
 
@@ -75,7 +76,7 @@ def test_growing_matches_binary_dilation() -> None:
     rng = np.random.default_rng(3)
     for _ in range(50):
         mask = rng.random(tuple(rng.integers(1, 30, 2))) < 0.1
-        np.testing.assert_array_equal(_grown(mask), ndimage.binary_dilation(mask))
+        np.testing.assert_array_equal(grown(mask), ndimage.binary_dilation(mask))
 
 
 def _strokes_of_the_whole_image(ink: np.ndarray) -> np.ndarray:
