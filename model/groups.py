@@ -48,6 +48,8 @@ def digit_groups(
         if sl is not None
     ]
     junk_pieces = [(i, box) for i, box in pieces if _border_junk(box, areas[i], labels.shape)]
+    cropped = _cropped_row(pieces, junk_pieces, areas, labels.shape)
+    junk_pieces = [(i, box) for i, box in junk_pieces if i not in cropped]
     junk = [box for _, box in junk_pieces]
     pieces = [
         (i, box)
@@ -78,7 +80,10 @@ def digit_groups(
         for box, indices in _grouped(pieces, tallest)
         if not _edge_line(box, int(areas[indices].sum()), labels.shape)
     ]
-    at_border = [_touches_border(box, labels.shape) for box, _ in groups]
+    at_border = [
+        _touches_border(box, labels.shape) and cropped.isdisjoint(indices)
+        for box, indices in groups
+    ]
     inside_groups = [g for g, border in zip(groups, at_border, strict=True) if not border]
     if inside_groups:
         border_groups = [g for g, border in zip(groups, at_border, strict=True) if border]
@@ -278,6 +283,52 @@ def _beside_border(
         if inside and len(inside) < len(indices):
             found += _grouped(inside, tallest)
     return found
+
+
+# A number cropped tight to its height: digits this much of the frame's height or more, of
+# which some touch its top or bottom (and so look like border junk), at least ROW_DIGITS of
+# them in all.
+ROW_HEIGHT = 0.5
+ROW_DIGITS = 2
+# A thick pen's digit cropped tight fills more of its box than SOLID; a finger or a table
+# fills nearly all of it.
+ROW_SOLID = 0.7
+
+
+def _cropped_row(
+    pieces: list[tuple[int, Box]],
+    junk: list[tuple[int, Box]],
+    areas: np.ndarray,
+    shape: tuple[int, ...],
+) -> set[int]:
+    """The pieces of `junk` that are digits of a number cropped tight to its height.
+
+    A digit that touches the frame's top and bottom spans its height, as a paper edge or a
+    finger does; but those are solid (ROW_SOLID), thin lines (`_edge_line`) or wider than tall, or
+    run to the frame's left or right side. When two or more pieces of digit height stand in a
+    row and each spans the frame only from top to bottom, they are the number's digits.
+    """
+    h, w = shape
+    candidates = set()
+    for i, (x0, y0, x1, y1) in junk:
+        bw, bh = x1 - x0, y1 - y0
+        area = int(areas[i])
+        if (
+            x0 > 0
+            and x1 < w
+            and bh >= ROW_HEIGHT * h
+            and bw <= bh
+            and area / (bw * bh) <= ROW_SOLID
+            and not _edge_line((x0, y0, x1, y1), area, shape)
+        ):
+            candidates.add(i)
+    if not candidates:
+        return set()
+    junk_ids = {i for i, _ in junk}
+    tall_writing = [
+        i for i, box in pieces if i not in junk_ids and box[3] - box[1] >= ROW_HEIGHT * h
+    ]
+    return candidates if len(candidates) + len(tall_writing) >= ROW_DIGITS else set()
 
 
 def _touches_border(box: Box, shape: tuple[int, ...]) -> bool:
