@@ -11,21 +11,18 @@ network's weights as arrays (`model.weights`), pinned by NONDIGIT_SHA256 in `mod
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from model.errors import ModelError
 from model.network import Network
 from model.shipped import NONDIGIT_SHA256
-from model.weights import read_arrays, write_arrays
+from model.weights import model_file_arrays, read_arrays, write_arrays
 
 NONDIGIT_PATH = Path(__file__).with_name("nondigit.npz")
 DIGIT, WRITING, MARK = 0, 1, 2
-# The name of the check's network in its file, and of the JSON of how it was made.
-CHECK, METADATA = "check", "metadata"
+# The name of the check's network in its file.
+CHECK = "check"
 
 
 def load_check(path: Path = NONDIGIT_PATH, sha256: str = NONDIGIT_SHA256) -> Network:
@@ -38,10 +35,4 @@ def load_check(path: Path = NONDIGIT_PATH, sha256: str = NONDIGIT_SHA256) -> Net
 
 def save_check(check: Any, metadata: dict[str, Any], path: Path) -> str:
     """Write the fitted check (a ReLU MLP) and `metadata` to `path`; return the file's sha256."""
-    network = Network.of(check)
-    if not isinstance(network, Network):
-        raise ModelError(f"the check is a {type(check).__name__}, not a ReLU MLP classifier")
-    return write_arrays(
-        path,
-        {METADATA: np.array(json.dumps(metadata, sort_keys=True)), **network.arrays(CHECK)},
-    )
+    return write_arrays(path, model_file_arrays({CHECK: check}, metadata))

@@ -15,12 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from model.errors import ModelError
 from model.network import Network
 from model.shipped import SHIPPED_MODEL_SHA256
-from model.weights import file_sha256, read_arrays, write_arrays
+from model.weights import METADATA, file_sha256, model_file_arrays, read_arrays, write_arrays
 
 __all__ = [
     "SHIPPED_MODEL_PATH",
@@ -32,8 +30,6 @@ __all__ = [
 ]
 
 SHIPPED_MODEL_PATH = Path(__file__).with_name("digitbot.npz")
-# What a model file holds besides the networks: the metadata as one JSON string.
-METADATA = "metadata"
 CLASSIFIER, VERIFIER = "classifier", "verifier"
 
 
@@ -48,27 +44,12 @@ class StoredModel:
     verifier: Any = None  # tells one whole digit from fragments (model.verifier), optional
 
 
-def _network(estimator: Any, what: str) -> Network:
-    network = Network.of(estimator)
-    if not isinstance(network, Network):
-        raise ModelError(f"the {what} is a {type(estimator).__name__}, not a ReLU MLP classifier")
-    return network
-
-
-def model_arrays(stored: StoredModel) -> dict[str, np.ndarray]:
-    """The arrays of `stored`'s model file."""
-    arrays = {
-        METADATA: np.array(json.dumps(stored.metadata, sort_keys=True)),
-        **_network(stored.estimator, CLASSIFIER).arrays(CLASSIFIER),
-    }
-    if stored.verifier is not None:
-        arrays |= _network(stored.verifier, VERIFIER).arrays(VERIFIER)
-    return arrays
-
-
 def save_model(stored: StoredModel, path: Path) -> str:
     """Write the model to `path` and return the sha256 a loader must be given."""
-    return write_arrays(path, model_arrays(stored))
+    networks = {CLASSIFIER: stored.estimator}
+    if stored.verifier is not None:
+        networks[VERIFIER] = stored.verifier
+    return write_arrays(path, model_file_arrays(networks, stored.metadata))
 
 
 def load_stored_model(path: Path | None = None, sha256: str | None = None) -> StoredModel:

@@ -11,16 +11,21 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from model.errors import ModelError
+from model.network import Network
 
 # The date of every zip entry: the earliest a zip can hold, so that no clock enters the file.
 ENTRY_DATE = (1980, 1, 1, 0, 0, 0)
+# What a model file holds besides its networks: how it was made, as one JSON string.
+METADATA = "metadata"
 
 
 def file_sha256(path: Path) -> str:
@@ -43,6 +48,22 @@ def arrays_bytes(arrays: Mapping[str, np.ndarray]) -> bytes:
             entry.external_attr = 0o644 << 16
             archive.writestr(entry, npy.getvalue(), compresslevel=6)
     return buffer.getvalue()
+
+
+def model_file_arrays(
+    networks: Mapping[str, Any], metadata: Mapping[str, Any]
+) -> dict[str, np.ndarray]:
+    """The arrays of a model file: `metadata` as JSON (METADATA) and the weights of each fitted
+    ReLU MLP in `networks` under its name (`Network.arrays`)."""
+    arrays = {METADATA: np.array(json.dumps(dict(metadata), sort_keys=True))}
+    for name, estimator in networks.items():
+        network = Network.of(estimator)
+        if not isinstance(network, Network):
+            raise ModelError(
+                f"the {name} is a {type(estimator).__name__}, not a ReLU MLP classifier"
+            )
+        arrays |= network.arrays(name)
+    return arrays
 
 
 def write_arrays(path: Path, arrays: Mapping[str, np.ndarray]) -> str:
