@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from training import data
-from training.train import TrainingConfig, TrainingSet, fit_classifier, grids_of, training_set
+from training.train import TrainingConfig, TrainingSet, fit_ensemble, grids_of, training_set
 
 FOLDS = 3
 QUICK_SCHEDULE = ((1e-3, 12), (1e-4, 4), (1e-5, 2))
@@ -97,7 +97,7 @@ def one_fold(config: TrainingConfig, fold: int, progress: Any = _quiet) -> dict[
     started = time.perf_counter()
     train_data, mnist_grids = _fold_data(config, fold, progress)
     grids, train_labels = with_copies(train_data, config.load_digits_copies)
-    estimator = fit_classifier(config, grids, train_labels, progress)
+    estimator = fit_ensemble(config, grids, train_labels, progress)
     predicted = estimator.predict(images[held].reshape((-1, 64)))
     truth = labels[held]
     mnist_predicted = estimator.predict(mnist_grids)

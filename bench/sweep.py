@@ -16,7 +16,10 @@ not equal to them.
 `--try` takes `TrainingConfig` fields, comma-separated (`hidden_layer_sizes=256x128`); each
 prints one JSON line: errors on the held-out load_digits slice, on the held-out MNIST block,
 and on one varied copy of each digit of that block ("varied": the block's handwriting
-rotated, distorted and with another pen, as a photo changes it). `--reference` fits
+rotated, distorted and with another pen, as a photo changes it). A setting of several
+networks (`members=5`) also prints a line for the mean of its first 1, 2, ... networks
+(`"networks"`), so one run compares an ensemble with each of its sizes and with one network.
+`--reference` fits
 classifiers other than the MLP on the same fold, without varied copies, as a yardstick of
 what 8x8 grids allow.
 """
@@ -37,9 +40,10 @@ import numpy as np
 
 from bench.crossval import QUICK_SCHEDULE, _value, fold_mask
 from model import normalize
+from model.network import Ensemble
 from training import augment, data
 from training.mnist import cache_folder
-from training.train import TrainingConfig, _variants, fit_classifier, grids_of
+from training.train import TrainingConfig, _variants, fit_ensemble, grids_of
 
 POOL_MNIST_VARIANTS = 4
 POOL_DIGIT_VARIANTS = 3
@@ -205,16 +209,20 @@ def main(argv: Sequence[str] | None = None) -> None:
             config = replace(config, schedule=QUICK_SCHEDULE)
         started = time.perf_counter()
         grids, labels = fold_training(kept, config, args.fold)
-        estimator = fit_classifier(config, grids, labels, _stderr if args.verbose else _quiet)
-        line = {
-            "setting": ",".join(f"{k}={v}" for k, v in setting.items()) or "defaults",
-            "fold": args.fold,
-            "seed": args.seed,
-            "quick": args.quick,
-            **score(estimator, kept, args.fold),
-            "seconds": round(time.perf_counter() - started, 1),
-        }
-        print(json.dumps(line), flush=True)
+        estimator = fit_ensemble(config, grids, labels, _stderr if args.verbose else _quiet)
+        seconds = round(time.perf_counter() - started, 1)
+        members = estimator.members if isinstance(estimator, Ensemble) else (estimator,)
+        for networks in range(1, len(members) + 1) if len(members) > 1 else (1,):
+            line = {
+                "setting": ",".join(f"{k}={v}" for k, v in setting.items()) or "defaults",
+                "networks": networks,
+                "fold": args.fold,
+                "seed": args.seed,
+                "quick": args.quick,
+                **score(Ensemble(members[:networks]), kept, args.fold),
+                "seconds": seconds,
+            }
+            print(json.dumps(line), flush=True)
     for name in filter(None, args.reference.split(",")):
         started = time.perf_counter()
         grids, labels = fold_training(

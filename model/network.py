@@ -1,10 +1,10 @@
 """A fitted ReLU MLP as plain arrays: the arithmetic of reading, without scikit-learn.
 
 The digit classifier, the whole-digit verifier and the digit/writing/mark check are trained as
-scikit-learn `MLPClassifier`s. Reading needs only their weights: `Network.of` takes them out of a
-fitted classifier, `Network.arrays` gives them as named arrays for a model file
-(`model.weights`) and `Network.from_arrays` takes them back, so neither the bot nor its worker
-processes import scikit-learn.
+scikit-learn `MLPClassifier`s (the digit classifier as several, read as one `Ensemble`). Reading
+needs only their weights: `Network.of` takes them out of a fitted classifier, `Network.arrays`
+gives them as named arrays for a model file (`model.weights`) and `Network.from_arrays` takes
+them back, so neither the bot nor its worker processes import scikit-learn.
 
 `Network.predict_proba` is the arithmetic `model.recognize.probabilities` has always done for a
 ReLU MLP, in the same order, so readings are bit-identical either way.
@@ -31,7 +31,10 @@ class Network:
     @classmethod
     def of(cls, estimator: Any) -> Any:
         """The estimator's weights as a `Network` when it is a plain ReLU MLP classifier (or
-        already a `Network`); any other estimator as it is."""
+        already a `Network`), an `Ensemble` of such as an `Ensemble` of `Network`s; any other
+        estimator as it is."""
+        if isinstance(estimator, Ensemble):
+            return Ensemble(tuple(cls.of(member) for member in estimator.members))
         if isinstance(estimator, Network) or not is_relu_mlp(estimator):
             return estimator
         return cls(
@@ -72,6 +75,42 @@ class Network:
             classes_=arrays[f"{name}.classes"],
             out_activation_=str(arrays[f"{name}.out_activation"]),
         )
+
+
+@dataclass(frozen=True, eq=False)
+class Ensemble:
+    """Several ReLU MLP classifiers of the same classes (`Network`s or `MLPClassifier`s), read
+    as one: the mean of their probabilities.
+
+    Networks trained alike from different seeds err on different digits, so their mean errs
+    less than any of them (docs/training.md), at the cost of a few more small matrix products.
+    """
+
+    members: tuple[Any, ...]
+
+    def __post_init__(self) -> None:
+        if not self.members:
+            raise ValueError("an ensemble needs at least one member")
+        first = np.asarray(self.members[0].classes_)
+        for member in self.members[1:]:
+            if not np.array_equal(np.asarray(member.classes_), first):
+                raise ValueError("the members of an ensemble must have the same classes")
+
+    @property
+    def classes_(self) -> np.ndarray:
+        """The class labels, the same for every member."""
+        return np.asarray(self.members[0].classes_)
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        """The mean of the members' class probabilities of `(n, features)` rows."""
+        total = relu_mlp_probabilities(self.members[0], x)
+        for member in self.members[1:]:
+            total = total + relu_mlp_probabilities(member, x)
+        return np.asarray(total / len(self.members))
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """The likeliest class of each of `(n, features)` rows."""
+        return np.asarray(self.classes_[np.argmax(self.predict_proba(x), axis=1)])
 
 
 def is_relu_mlp(estimator: Any) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -91,3 +93,21 @@ def test_scores_count_errors_on_the_slice_the_block_and_its_first_varied_copies(
     result = sweep.score(FirstValueIsLabel(), small_sources, fold=1)
     assert result["digits_errors"] == 0 and result["mnist_errors"] == 0
     assert result["varied_errors"] == 1 and result["varied_accuracy"] == round(2 / 3, 4)
+
+
+def test_an_ensemble_is_scored_at_each_of_its_sizes(
+    small_sources: dict[str, np.ndarray],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setattr(sweep, "pool", lambda seed: small_sources)
+    sweep.main(["--quick", "--try", "members=3,hidden_layer_sizes=4", "--try", "members=1"])
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(line["setting"], line["networks"]) for line in lines] == [
+        ("members=3,hidden_layer_sizes=(4,)", 1),
+        ("members=3,hidden_layer_sizes=(4,)", 2),
+        ("members=3,hidden_layer_sizes=(4,)", 3),
+        ("members=1", 1),
+    ]
+    # One fit per setting: its sizes share its time.
+    assert len({line["seconds"] for line in lines[:3]}) == 1

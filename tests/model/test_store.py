@@ -16,7 +16,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 
 from model.errors import ModelError
-from model.network import Network
+from model.network import Ensemble, Network
 from model.shipped import SHIPPED_MODEL_SHA256
 from model.store import (
     SHIPPED_MODEL_PATH,
@@ -59,6 +59,30 @@ def test_round_trip_reads_to_the_same_numbers(tmp_path: Path, small_model: Store
         assert isinstance(network, Network)
         np.testing.assert_allclose(network.predict_proba(x), fitted.predict_proba(x), rtol=1e-12)
         np.testing.assert_array_equal(network.predict(x), fitted.predict(x))
+
+
+def test_an_ensemble_is_saved_and_read_as_the_mean_of_its_networks(tmp_path: Path) -> None:
+    members = (_fitted(10, seed=3), _fitted(10, seed=4), _fitted(10, seed=5))
+    ensemble = Ensemble(members)
+    x = np.random.default_rng(2).uniform(0, 16, (20, 64))
+    mean = np.mean([m.predict_proba(x) for m in members], axis=0)
+    np.testing.assert_allclose(ensemble.predict_proba(x), mean, rtol=1e-12)
+    path = tmp_path / "m.npz"
+    loaded = load_stored_model(path, save_model(StoredModel(ensemble, {}), path)).estimator
+    assert isinstance(loaded, Ensemble) and len(loaded.members) == 3
+    assert all(isinstance(member, Network) for member in loaded.members)
+    np.testing.assert_allclose(loaded.predict_proba(x), mean, rtol=1e-12)
+    np.testing.assert_array_equal(loaded.predict(x), mean.argmax(axis=1))
+    # Each network is stored as it is: the second one alone reads as the second member.
+    second = Network.from_arrays(np.load(path), "classifier_2")
+    np.testing.assert_allclose(second.predict_proba(x), members[1].predict_proba(x), rtol=1e-12)
+
+
+def test_an_ensemble_needs_networks_of_the_same_classes() -> None:
+    with pytest.raises(ValueError, match="same classes"):
+        Ensemble((_fitted(10), _fitted(2)))
+    with pytest.raises(ValueError, match="at least one"):
+        Ensemble(())
 
 
 def test_the_same_model_is_written_to_the_same_bytes(

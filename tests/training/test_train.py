@@ -7,8 +7,18 @@ import time
 import numpy as np
 import pytest
 
+from model.network import Ensemble, Network
+from model.recognize import Recognizer
 from training.data import train_digits
-from training.train import Meter, TrainingConfig, duration, fit_classifier, grids_of
+from training.train import (
+    Meter,
+    TrainingConfig,
+    duration,
+    fit_classifier,
+    fit_ensemble,
+    for_prediction,
+    grids_of,
+)
 
 TINY = TrainingConfig(hidden_layer_sizes=(16,), alpha=1e-3, schedule=((1e-2, 30), (1e-3, 5)))
 
@@ -49,6 +59,32 @@ def test_fitting_is_repeatable_and_reports_each_epoch() -> None:
     # Each epoch shuffles afresh: another seed learns other weights.
     other = fit_classifier(TrainingConfig(**{**TINY.__dict__, "seed": 1}), grids, labels[:300])
     assert not np.array_equal(first.coefs_[0], other.coefs_[0])
+
+
+def test_an_ensemble_is_its_networks_from_consecutive_seeds() -> None:
+    images, labels = train_digits()
+    grids = images.reshape((-1, 64))[:300].astype(np.float32)
+    reports: list[str] = []
+    config = TrainingConfig(**{**TINY.__dict__, "members": 2, "seed": 4})
+    ensemble = for_prediction(fit_ensemble(config, grids, labels[:300], reports.append))
+    assert isinstance(ensemble, Ensemble) and len(ensemble.members) == 2
+    assert reports[0] == "network 1 of 2" and reports.count("network 2 of 2") == 1
+    for seed, member in enumerate(ensemble.members, start=4):
+        alone = fit_classifier(
+            TrainingConfig(**{**TINY.__dict__, "seed": seed}), grids, labels[:300]
+        )
+        assert member.random_state == seed and not hasattr(member, "_optimizer")
+        assert np.array_equal(member.coefs_[0], alone.coefs_[0])
+    # One member is one network, not an ensemble of one.
+    single = fit_ensemble(TrainingConfig(**{**TINY.__dict__, "members": 1}), grids, labels[:300])
+    assert not isinstance(single, Ensemble)
+    # What a worker process reads with: the same ensemble as plain arrays.
+    weights = Recognizer(ensemble, check=None).weights()
+    assert isinstance(weights.estimator, Ensemble)
+    assert all(isinstance(member, Network) for member in weights.estimator.members)
+    np.testing.assert_allclose(
+        weights.estimator.predict_proba(grids), ensemble.predict_proba(grids), rtol=1e-12
+    )
 
 
 def test_grids_come_one_by_one_with_progress() -> None:
