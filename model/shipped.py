@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-SHIPPED_MODEL_SHA256 = "5bba7f57597f623a2c8faff59d31f418af00a00108122b68da995cdbad111d91"
+SHIPPED_MODEL_SHA256 = "34fd7d68453a6b90b68ea0e5fa061ea0e6b5c07b2fcd28c12738e034d6466458"
 NONDIGIT_SHA256 = "37c1724552524c01bf02101edf377900c61dca1a9e74f249395e77d0756fb018"
 
 
