@@ -8,8 +8,10 @@ from PIL import Image
 from scipy import ndimage
 
 from model.ink import (
+    DIGIT_TALL,
     LIGHT_INK_FRACTION,
     LIGHT_REACH,
+    LIGHT_SPAN,
     MIN_WEAK_INK,
     PIECE_SHARE,
     STRONG_INK,
@@ -86,9 +88,28 @@ def _strokes_of_the_whole_image(ink: np.ndarray) -> np.ndarray:
     level = float(np.percentile(ink[strong], 90))
     weak = ink >= max(MIN_WEAK_INK, WEAK_INK_FRACTION * level)
     light = ink >= max(MIN_WEAK_INK, LIGHT_INK_FRACTION * level)
-    light &= ndimage.binary_dilation(weak | strong, iterations=LIGHT_REACH)
     strokes, count = ndimage.label(weak, structure=eight)
     kept = [k for k in range(1, count + 1) if strong[strokes == k].any()]
+    # Light ink however far from darker ink, in a stroke of a digit's size inside the frame.
+    boxes = {k: ndimage.find_objects((strokes == k).astype(int))[0] for k in kept}
+    height = {k: boxes[k][0].stop - boxes[k][0].start for k in kept}
+    inside = [k for k in kept if not _at_border(boxes[k], ink.shape)]
+    tallest = max((height[k] for k in inside or kept), default=0)
+    lighter = np.zeros(ink.shape, bool)
+    every_light, every_count = ndimage.label(light, structure=eight)
+    for n in range(1, every_count + 1):
+        part = every_light == n
+        (box,) = ndimage.find_objects(part.astype(int))
+        long_side = max(box[0].stop - box[0].start, box[1].stop - box[1].start)
+        tall = [k for k in kept if part[strokes == k].all() and height[k] >= DIGIT_TALL * tallest]
+        if (
+            strong[part].any()
+            and len(tall) <= 1
+            and long_side <= LIGHT_SPAN * tallest
+            and not _at_border(box, ink.shape)
+        ):
+            lighter |= part
+    light &= ndimage.binary_dilation(weak | strong, iterations=LIGHT_REACH) | lighter
     strength = {k: int(strong[strokes == k].sum()) for k in kept}
     most = max(strength.values(), default=0)
     lights, light_count = ndimage.label(light, structure=eight)
@@ -99,7 +120,7 @@ def _strokes_of_the_whole_image(ink: np.ndarray) -> np.ndarray:
             continue
         own = [k for k in kept if inside[strokes == k].all()]
         sized = [k for k in own if strength[k] >= PIECE_SHARE * most]
-        if len(sized) <= 1:
+        if len(sized) <= 1 or lighter[inside].any():
             expected[inside] = n
         else:
             for k in own:
@@ -107,6 +128,13 @@ def _strokes_of_the_whole_image(ink: np.ndarray) -> np.ndarray:
     # The light ink right beside a stroke is its edge.
     expected[ndimage.binary_dilation(weak) & ~weak] = 0
     return expected
+
+
+def _at_border(box: tuple[slice, slice], shape: tuple[int, ...]) -> bool:
+    rows, cols = box
+    return bool(
+        rows.start == 0 or cols.start == 0 or rows.stop == shape[0] or cols.stop == shape[1]
+    )
 
 
 def test_labelling_the_inked_window_matches_labelling_the_whole_image() -> None:

@@ -380,6 +380,27 @@ def test_a_digit_written_more_lightly_than_the_others_is_read() -> None:
         assert bench_reading(recognizer, "number", "pencil", index) == (label, label)
 
 
+@pytest.mark.parametrize("zero", [110, 165])
+def test_a_digit_pressed_lightly_along_its_stem_is_read(recognizer: Recognizer, zero: int) -> None:
+    # A pencil 7 pressed harder on its bar and crossbar than along its stem, after a 1 pressed
+    # hard and before a 0 as dark as the 1, or written lightly throughout (which only
+    # FAINT_INK shows). The stem is lighter than the page's weak ink for longer than
+    # LIGHT_REACH: the bar and the crossbar were two strokes, each too short for a digit, and
+    # the 7 vanished ("10").
+    image = Image.new("L", (1280, 960), 215)
+    pen = ImageDraw.Draw(image)
+    pen.line([(330, 360), (300, 600)], fill=110, width=8)
+    pen.line([(300, 400), (330, 360)], fill=110, width=8)
+    pen.line([(560, 600), (640, 380)], fill=180, width=7)
+    pen.line([(520, 380), (640, 380)], fill=140, width=8)
+    pen.line([(560, 490), (640, 490)], fill=140, width=8)
+    pen.ellipse((780, 380, 900, 600), outline=zero, width=8)
+    data = encode(image)
+    assert recognizer.read(data).text == "170"
+    seven = digit_options(data)[1][0].digits[0].box
+    assert seven[1] <= 380 and seven[3] >= 595  # the whole 7, bar to the stem's foot
+
+
 def test_faint_ink_is_strokes_only_when_asked() -> None:
     ink = np.zeros((60, 60), np.float32)
     ink[10:50, 28:33] = (FAINT_INK + STRONG_INK) / 2  # a light pencil stroke
