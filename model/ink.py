@@ -34,11 +34,15 @@ LIGHT_REACH = 3
 # Further than that, light ink still joins a stroke's pieces when it is one stroke of a digit's
 # size: a pencil pressed harder on a 7's bar and crossbar than along its stem, whose stem stays
 # light for longer than LIGHT_REACH (the bar and the crossbar, each too short for a digit, were
-# dropped, and the 7 vanished). Such light ink lies inside the frame, is at most LIGHT_SPAN as
-# long as the tallest stroke, and holds no two strokes DIGIT_TALL of that stroke's height (two
-# digits); a ruled line runs to the border, or across the page, far longer than a digit.
+# dropped, and the 7 vanished). Such light ink lies inside the frame and is at most LIGHT_SPAN
+# as long as the tallest stroke: a ruled line runs to the border, or across the page, far
+# longer than a digit. It holds at most two strokes DIGIT_TALL of that stroke's height or more,
+# and two only when they are no wider together than ONE_DIGIT_WIDE of their height and light
+# ink near darker ink does not join them (a 4's L and stem, its crossbar light where it reaches
+# the stem): digits side by side, or touching through the blur between them, are two.
 LIGHT_SPAN = 1.5
 DIGIT_TALL = 0.45
+ONE_DIGIT_WIDE = 1.0
 MIN_WEAK_INK = 0.10
 # A faint pencil line can stay below STRONG_INK everywhere (the bench's pencil digits peak at
 # 0.22-0.26 one time in a hundred). At half resolution, paper grain and thin printed lines are
@@ -294,10 +298,10 @@ def _joined_by_light_ink(
     as found (labels with gaps, 0 elsewhere).
     """
     found, count = ndimage.label(weak, structure=EIGHT_NEIGHBOURS)
-    lighter = _lighter_strokes(found, light, strong, edges)
-    if lighter is not None:
-        near = near | lighter
     joined, light_count = ndimage.label(light & near, structure=EIGHT_NEIGHBOURS)
+    lighter = _lighter_strokes(found, light, near, strong, edges, joined)
+    if lighter is not None:
+        joined, light_count = ndimage.label(light & (near | lighter), structure=EIGHT_NEIGHBOURS)
     # Strong ink tells which strokes are kept, how large, and which light stroke each lies in.
     strokes, lights = found[strong], joined[strong]
     strength = np.bincount(strokes, minlength=count + 1)
@@ -327,11 +331,28 @@ def _joined_by_light_ink(
 
 
 def _lighter_strokes(
-    found: np.ndarray, light: np.ndarray, strong: np.ndarray, edges: tuple[bool, bool, bool, bool]
+    found: np.ndarray,
+    light: np.ndarray,
+    near: np.ndarray,
+    strong: np.ndarray,
+    edges: tuple[bool, bool, bool, bool],
+    joined: np.ndarray,
 ) -> np.ndarray | None:
     """The light ink, however far from darker ink, of the strokes of light ink that hold
     strokes `found` (of weak ink holding `strong` ink) and are of a digit's size (LIGHT_SPAN,
-    DIGIT_TALL); None when there is none. `edges` as in `_joined_by_light_ink`."""
+    DIGIT_TALL, ONE_DIGIT_WIDE); None when there is none. `joined` labels the light ink near
+    darker ink; `edges` as in `_joined_by_light_ink`."""
+    # Only light ink that reaches beyond LIGHT_REACH makes a lighter stroke; unless it touches
+    # light ink near darker ink (one of its eight neighbours), there is none: most photos.
+    beyond = light & ~near
+    rows_grown = beyond.copy()
+    rows_grown[1:] |= beyond[:-1]
+    rows_grown[:-1] |= beyond[1:]
+    touching = rows_grown.copy()
+    touching[:, 1:] |= rows_grown[:, :-1]
+    touching[:, :-1] |= rows_grown[:, 1:]
+    if not (touching & (joined > 0)).any():
+        return None
     boxes = ndimage.find_objects(found)
     keep = np.bincount(found[strong], minlength=len(boxes) + 1) > 0
     keep[0] = False
@@ -349,15 +370,26 @@ def _lighter_strokes(
     within[found[strong]] = lights[strong]
     tall = keep & (heights >= DIGIT_TALL * tallest)
     holds = np.bincount(lights[strong], minlength=count + 1) > 0
+    holds &= np.bincount(lights[beyond], minlength=count + 1) > 0
     holds[0] = False
-    candidates = holds & (np.bincount(within[tall], minlength=count + 1) <= 1)
+    talls = np.bincount(within[tall], minlength=count + 1)
+    # Which light ink near darker ink each stroke lies in: two strokes of a digit's height in
+    # one are two digits touching through the blur between them.
+    near_light = np.zeros(keep.size, np.intp)
+    near_light[found[strong]] = joined[strong]
     trusted = np.zeros(count + 1, bool)
     light_boxes = ndimage.find_objects(lights)
-    for index in np.flatnonzero(candidates):
+    for index in np.flatnonzero(holds & (talls <= 2)):
         rows, cols = light_boxes[index - 1]
-        long_side = max(rows.stop - rows.start, cols.stop - cols.start)
-        trusted[index] = long_side <= LIGHT_SPAN * tallest and not _at_edges(
-            rows, cols, light.shape, edges
+        height, width = rows.stop - rows.start, cols.stop - cols.start
+        apart = talls[index] <= 1 or (
+            width <= ONE_DIGIT_WIDE * height
+            and np.unique(near_light[tall & (within == index)]).size == talls[index]
+        )
+        trusted[index] = (
+            apart
+            and max(height, width) <= LIGHT_SPAN * tallest
+            and not _at_edges(rows, cols, light.shape, edges)
         )
     if not trusted.any():
         return None

@@ -401,6 +401,25 @@ def test_a_digit_pressed_lightly_along_its_stem_is_read(recognizer: Recognizer, 
     assert seven[1] <= 380 and seven[3] >= 595  # the whole 7, bar to the stem's foot
 
 
+def test_a_four_whose_crossbar_is_light_where_it_reaches_the_stem_is_one_digit(
+    recognizer: Recognizer,
+) -> None:
+    # Its L and its stem are each of a digit's height, and the crossbar between them is light
+    # for longer than LIGHT_REACH: the 4 fell into two digits ("1080", "1180").
+    for gap in (30, 40, 60):
+        image = Image.new("L", (1280, 960), 215)
+        pen = ImageDraw.Draw(image)
+        pen.line([(330, 360), (300, 600)], fill=110, width=8)
+        pen.line([(300, 400), (330, 360)], fill=110, width=8)
+        pen.line([(540, 360), (520, 520)], fill=130, width=8)
+        pen.line([(520, 520), (600 - gap, 520)], fill=130, width=8)
+        pen.line([(600 - gap, 520), (640, 520)], fill=180, width=7)
+        pen.line([(620, 460), (616, 620)], fill=130, width=8)
+        pen.line([(640, 520), (680, 520)], fill=130, width=8)
+        pen.ellipse((780, 380, 900, 600), outline=110, width=8)
+        assert recognizer.read(encode(image)).text == "140"
+
+
 def test_faint_ink_is_strokes_only_when_asked() -> None:
     ink = np.zeros((60, 60), np.float32)
     ink[10:50, 28:33] = (FAINT_INK + STRONG_INK) / 2  # a light pencil stroke
