@@ -489,6 +489,23 @@ def test_a_ruled_line_as_light_as_a_light_stroke_is_not_joined_to_a_digit(
     assert sum(text == f"{d}40" for d, text in enumerate(read)) >= 9
 
 
+def test_a_ruled_line_ending_inside_the_frame_is_not_joined_to_a_digit(
+    recognizer: Recognizer, glyphs: dict[int, np.ndarray]
+) -> None:
+    # The ruled page lies on a darker table, so its lines end inside the frame; each crosses
+    # one digit. A line is far longer than a digit (LIGHT_SPAN): without that limit light ink
+    # joined it to the digit as a lighter stroke, and 0 of 10 were read.
+    read = []
+    for d in range(10):
+        grey = np.asarray(Image.open(io.BytesIO(_number_with_inks(glyphs, [d], [30.0])))).copy()
+        for y in range(20, 960, 60):
+            grey[y : y + 4, 100:1180] = np.minimum(grey[y : y + 4, 100:1180], 165)
+        grey[:, :60] = 90
+        grey[:, -60:] = 90
+        read.append(recognizer.read(encode(Image.fromarray(grey, "L"))).text)
+    assert sum(text == str(d) for d, text in enumerate(read)) >= 9
+
+
 def test_light_ink_joins_a_strokes_pieces_but_not_two_strokes() -> None:
     ink = np.zeros((60, 80), np.float32)
     ink[10:50, 20:24] = 0.9  # a dark stem
