@@ -31,6 +31,18 @@ PIECE_SHARE = 0.25
 # Light ink counts only within this many pixels of darker ink: a gap in a stroke, not a ruled
 # line drawn at that contrast through a digit and on to the frame's border.
 LIGHT_REACH = 3
+# Further than that, light ink still joins a stroke's pieces when it is one stroke of a digit's
+# size: a pencil pressed harder on a 7's bar and crossbar than along its stem, whose stem stays
+# light for longer than LIGHT_REACH (the bar and the crossbar, each too short for a digit, were
+# dropped, and the 7 vanished). Such light ink lies inside the frame and is at most LIGHT_SPAN
+# as long as the tallest stroke: a ruled line runs to the border, or across the page, far
+# longer than a digit. It holds at most two strokes DIGIT_TALL of that stroke's height or more,
+# and two only when they are no wider together than ONE_DIGIT_WIDE of their height and light
+# ink near darker ink does not join them (a 4's L and stem, its crossbar light where it reaches
+# the stem): digits side by side, or touching through the blur between them, are two.
+LIGHT_SPAN = 1.5
+DIGIT_TALL = 0.45
+ONE_DIGIT_WIDE = 1.0
 MIN_WEAK_INK = 0.10
 # A faint pencil line can stay below STRONG_INK everywhere (the bench's pencil digits peak at
 # 0.22-0.26 one time in a hundred). At half resolution, paper grain and thin printed lines are
@@ -231,9 +243,10 @@ def ink_strokes(ink: np.ndarray, faint: bool = False) -> tuple[np.ndarray, np.nd
 
     A stroke is every connected pixel at least WEAK_INK_FRACTION as dark as typical strong ink,
     provided it holds some strong ink: faint printed lines and paper texture never do. Lighter
-    ink, down to LIGHT_INK_FRACTION and within LIGHT_REACH pixels of darker ink, joins a
-    stroke's pieces and the specks around it into one stroke, but does not join strokes of some
-    size to each other (`_joined_by_light_ink`).
+    ink, down to LIGHT_INK_FRACTION and within LIGHT_REACH pixels of darker ink (further in a
+    light stroke of a digit's size, `_lighter_strokes`), joins a stroke's pieces and the specks
+    around it into one stroke, but does not join strokes of some size to each other
+    (`_joined_by_light_ink`).
     `faint` (for half-resolution analysis only) takes FAINT_INK as strong, and the ink below
     STRONG_INK, if any, as typical: a light pencil.
     """
@@ -257,19 +270,27 @@ def ink_strokes(ink: np.ndarray, faint: bool = False) -> tuple[np.ndarray, np.nd
     near = seeds
     for _ in range(LIGHT_REACH):
         near = grown(near)
+    rows, cols = window
+    edges = (rows.start == 0, cols.start == 0, rows.stop == ink.shape[0], cols.stop == ink.shape[1])
     labels[window], weak_strokes[window] = _joined_by_light_ink(
-        weak, light[window] & near, strong[window]
+        weak, light[window], near, strong[window], edges
     )
     return labels, weak_strokes
 
 
 def _joined_by_light_ink(
-    weak: np.ndarray, light: np.ndarray, strong: np.ndarray
+    weak: np.ndarray,
+    light: np.ndarray,
+    near: np.ndarray,
+    strong: np.ndarray,
+    edges: tuple[bool, bool, bool, bool],
 ) -> tuple[np.ndarray, np.ndarray]:
     """The strokes of `weak` ink that hold `strong` ink, each joined to what `light` ink
-    connects it to, unless that connects two strokes of some size (each holding PIECE_SHARE
-    as much strong ink as the most); and light ink holding strong ink but no stroke (a light
-    loop beside a dark stem).
+    `near` darker ink, or a lighter stroke (`_lighter_strokes`), connects it to, unless that
+    connects two strokes of some size (each holding PIECE_SHARE as much strong ink as the most)
+    other than through a lighter stroke; and light ink holding strong ink but no stroke (a
+    light loop beside a dark stem). `edges` tells which sides of these arrays (top, left,
+    bottom, right) are the frame's border.
 
     Labels run from 1 without gaps. The light ink right beside a stroke is its blurred edge:
     it is left out, so that a stroke is as wide as at WEAK_INK_FRACTION and only light ink
@@ -277,7 +298,10 @@ def _joined_by_light_ink(
     as found (labels with gaps, 0 elsewhere).
     """
     found, count = ndimage.label(weak, structure=EIGHT_NEIGHBOURS)
-    joined, light_count = ndimage.label(light, structure=EIGHT_NEIGHBOURS)
+    joined, light_count = ndimage.label(light & near, structure=EIGHT_NEIGHBOURS)
+    lighter = _lighter_strokes(found, light, near, strong, edges, joined)
+    if lighter is not None:
+        joined, light_count = ndimage.label(light & (near | lighter), structure=EIGHT_NEIGHBOURS)
     # Strong ink tells which strokes are kept, how large, and which light stroke each lies in.
     strokes, lights = found[strong], joined[strong]
     strength = np.bincount(strokes, minlength=count + 1)
@@ -288,7 +312,10 @@ def _joined_by_light_ink(
     sized = strength >= PIECE_SHARE * strength.max()
     holds = np.bincount(lights, minlength=light_count + 1) > 0
     holds[0] = False
-    one = holds & (np.bincount(within[sized], minlength=light_count + 1) <= 1)
+    one = np.bincount(within[sized], minlength=light_count + 1) <= 1
+    if lighter is not None:
+        one[np.unique(joined[lighter])] = True
+    one &= holds
     # Renumbering through lookup tables: one pass over the window each.
     light_numbers = np.zeros(light_count + 1, np.int32)
     light_numbers[one] = np.arange(1, int(one.sum()) + 1, dtype=np.int32)
@@ -301,6 +328,85 @@ def _joined_by_light_ink(
         labels += np.take(stroke_numbers, found)
     labels[_edge_of(weak)] = 0
     return labels, np.where(keep[found], found, 0).astype(np.int32)
+
+
+def _lighter_strokes(
+    found: np.ndarray,
+    light: np.ndarray,
+    near: np.ndarray,
+    strong: np.ndarray,
+    edges: tuple[bool, bool, bool, bool],
+    joined: np.ndarray,
+) -> np.ndarray | None:
+    """The light ink, however far from darker ink, of the strokes of light ink that hold
+    strokes `found` (of weak ink holding `strong` ink) and are of a digit's size (LIGHT_SPAN,
+    DIGIT_TALL, ONE_DIGIT_WIDE); None when there is none. `joined` labels the light ink near
+    darker ink; `edges` as in `_joined_by_light_ink`."""
+    # Only light ink that reaches beyond LIGHT_REACH makes a lighter stroke; unless it touches
+    # light ink near darker ink (one of its eight neighbours), there is none: most photos.
+    beyond = light & ~near
+    rows_grown = beyond.copy()
+    rows_grown[1:] |= beyond[:-1]
+    rows_grown[:-1] |= beyond[1:]
+    touching = rows_grown.copy()
+    touching[:, 1:] |= rows_grown[:, :-1]
+    touching[:, :-1] |= rows_grown[:, 1:]
+    if not (touching & (joined > 0)).any():
+        return None
+    boxes = ndimage.find_objects(found)
+    keep = np.bincount(found[strong], minlength=len(boxes) + 1) > 0
+    keep[0] = False
+    heights = np.zeros(keep.size, np.intp)
+    inside = np.zeros(keep.size, bool)
+    for index in np.flatnonzero(keep):
+        rows, cols = boxes[index - 1]
+        heights[index] = rows.stop - rows.start
+        inside[index] = not _at_edges(rows, cols, light.shape, edges)
+    tallest = int(heights[inside].max(initial=0)) or int(heights.max(initial=0))
+    if tallest == 0:
+        return None
+    lights, count = ndimage.label(light, structure=EIGHT_NEIGHBOURS)
+    within = np.zeros(keep.size, np.intp)
+    within[found[strong]] = lights[strong]
+    tall = keep & (heights >= DIGIT_TALL * tallest)
+    holds = np.bincount(lights[strong], minlength=count + 1) > 0
+    holds &= np.bincount(lights[beyond], minlength=count + 1) > 0
+    holds[0] = False
+    talls = np.bincount(within[tall], minlength=count + 1)
+    # Which light ink near darker ink each stroke lies in: two strokes of a digit's height in
+    # one are two digits touching through the blur between them.
+    near_light = np.zeros(keep.size, np.intp)
+    near_light[found[strong]] = joined[strong]
+    trusted = np.zeros(count + 1, bool)
+    light_boxes = ndimage.find_objects(lights)
+    for index in np.flatnonzero(holds & (talls <= 2)):
+        rows, cols = light_boxes[index - 1]
+        height, width = rows.stop - rows.start, cols.stop - cols.start
+        apart = talls[index] <= 1 or (
+            width <= ONE_DIGIT_WIDE * height
+            and np.unique(near_light[tall & (within == index)]).size == talls[index]
+        )
+        trusted[index] = (
+            apart
+            and max(height, width) <= LIGHT_SPAN * tallest
+            and not _at_edges(rows, cols, light.shape, edges)
+        )
+    if not trusted.any():
+        return None
+    return np.asarray(trusted[lights])
+
+
+def _at_edges(
+    rows: slice, cols: slice, shape: tuple[int, ...], edges: tuple[bool, bool, bool, bool]
+) -> bool:
+    """Whether a box touches one of the `edges` (top, left, bottom, right) of an array."""
+    top, left, bottom, right = edges
+    return (
+        (top and rows.start == 0)
+        or (left and cols.start == 0)
+        or (bottom and rows.stop == shape[0])
+        or (right and cols.stop == shape[1])
+    )
 
 
 def grown(mask: np.ndarray) -> np.ndarray:

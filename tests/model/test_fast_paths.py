@@ -8,9 +8,12 @@ from PIL import Image
 from scipy import ndimage
 
 from model.ink import (
+    DIGIT_TALL,
     LIGHT_INK_FRACTION,
     LIGHT_REACH,
+    LIGHT_SPAN,
     MIN_WEAK_INK,
+    ONE_DIGIT_WIDE,
     PIECE_SHARE,
     STRONG_INK,
     WEAK_INK_FRACTION,
@@ -86,9 +89,38 @@ def _strokes_of_the_whole_image(ink: np.ndarray) -> np.ndarray:
     level = float(np.percentile(ink[strong], 90))
     weak = ink >= max(MIN_WEAK_INK, WEAK_INK_FRACTION * level)
     light = ink >= max(MIN_WEAK_INK, LIGHT_INK_FRACTION * level)
-    light &= ndimage.binary_dilation(weak | strong, iterations=LIGHT_REACH)
     strokes, count = ndimage.label(weak, structure=eight)
     kept = [k for k in range(1, count + 1) if strong[strokes == k].any()]
+    # Light ink however far from darker ink, in a stroke of a digit's size inside the frame
+    # that reaches beyond LIGHT_REACH.
+    boxes = {k: ndimage.find_objects((strokes == k).astype(int))[0] for k in kept}
+    height = {k: boxes[k][0].stop - boxes[k][0].start for k in kept}
+    inside = [k for k in kept if not _at_border(boxes[k], ink.shape)]
+    tallest = max((height[k] for k in inside or kept), default=0)
+    near = ndimage.binary_dilation(weak | strong, iterations=LIGHT_REACH)
+    near_light, _ = ndimage.label(light & near, structure=eight)
+    lighter = np.zeros(ink.shape, bool)
+    every_light, every_count = ndimage.label(light, structure=eight)
+    for n in range(1, every_count + 1):
+        part = every_light == n
+        (box,) = ndimage.find_objects(part.astype(int))
+        box_height, box_width = box[0].stop - box[0].start, box[1].stop - box[1].start
+        tall = [k for k in kept if part[strokes == k].all() and height[k] >= DIGIT_TALL * tallest]
+        # Two of a digit's height: one digit's pieces only if narrow and apart in near light.
+        one_digit = len(tall) <= 1 or (
+            len(tall) == 2
+            and box_width <= ONE_DIGIT_WIDE * box_height
+            and len({int(near_light[strokes == k].max()) for k in tall}) == 2
+        )
+        if (
+            strong[part].any()
+            and (part & ~near).any()
+            and one_digit
+            and max(box_height, box_width) <= LIGHT_SPAN * tallest
+            and not _at_border(box, ink.shape)
+        ):
+            lighter |= part
+    light &= near | lighter
     strength = {k: int(strong[strokes == k].sum()) for k in kept}
     most = max(strength.values(), default=0)
     lights, light_count = ndimage.label(light, structure=eight)
@@ -99,7 +131,7 @@ def _strokes_of_the_whole_image(ink: np.ndarray) -> np.ndarray:
             continue
         own = [k for k in kept if inside[strokes == k].all()]
         sized = [k for k in own if strength[k] >= PIECE_SHARE * most]
-        if len(sized) <= 1:
+        if len(sized) <= 1 or lighter[inside].any():
             expected[inside] = n
         else:
             for k in own:
@@ -107,6 +139,13 @@ def _strokes_of_the_whole_image(ink: np.ndarray) -> np.ndarray:
     # The light ink right beside a stroke is its edge.
     expected[ndimage.binary_dilation(weak) & ~weak] = 0
     return expected
+
+
+def _at_border(box: tuple[slice, slice], shape: tuple[int, ...]) -> bool:
+    rows, cols = box
+    return bool(
+        rows.start == 0 or cols.start == 0 or rows.stop == shape[0] or cols.stop == shape[1]
+    )
 
 
 def test_labelling_the_inked_window_matches_labelling_the_whole_image() -> None:

@@ -380,6 +380,46 @@ def test_a_digit_written_more_lightly_than_the_others_is_read() -> None:
         assert bench_reading(recognizer, "number", "pencil", index) == (label, label)
 
 
+@pytest.mark.parametrize("zero", [110, 165])
+def test_a_digit_pressed_lightly_along_its_stem_is_read(recognizer: Recognizer, zero: int) -> None:
+    # A pencil 7 pressed harder on its bar and crossbar than along its stem, after a 1 pressed
+    # hard and before a 0 as dark as the 1, or written lightly throughout (which only
+    # FAINT_INK shows). The stem is lighter than the page's weak ink for longer than
+    # LIGHT_REACH: the bar and the crossbar were two strokes, each too short for a digit, and
+    # the 7 vanished ("10").
+    image = Image.new("L", (1280, 960), 215)
+    pen = ImageDraw.Draw(image)
+    pen.line([(330, 360), (300, 600)], fill=110, width=8)
+    pen.line([(300, 400), (330, 360)], fill=110, width=8)
+    pen.line([(560, 600), (640, 380)], fill=180, width=7)
+    pen.line([(520, 380), (640, 380)], fill=140, width=8)
+    pen.line([(560, 490), (640, 490)], fill=140, width=8)
+    pen.ellipse((780, 380, 900, 600), outline=zero, width=8)
+    data = encode(image)
+    assert recognizer.read(data).text == "170"
+    seven = digit_options(data)[1][0].digits[0].box
+    assert seven[1] <= 380 and seven[3] >= 595  # the whole 7, bar to the stem's foot
+
+
+def test_a_four_whose_crossbar_is_light_where_it_reaches_the_stem_is_one_digit(
+    recognizer: Recognizer,
+) -> None:
+    # Its L and its stem are each of a digit's height, and the crossbar between them is light
+    # for longer than LIGHT_REACH: the 4 fell into two digits ("1080", "1180").
+    for gap in (30, 40, 60):
+        image = Image.new("L", (1280, 960), 215)
+        pen = ImageDraw.Draw(image)
+        pen.line([(330, 360), (300, 600)], fill=110, width=8)
+        pen.line([(300, 400), (330, 360)], fill=110, width=8)
+        pen.line([(540, 360), (520, 520)], fill=130, width=8)
+        pen.line([(520, 520), (600 - gap, 520)], fill=130, width=8)
+        pen.line([(600 - gap, 520), (640, 520)], fill=180, width=7)
+        pen.line([(620, 460), (616, 620)], fill=130, width=8)
+        pen.line([(640, 520), (680, 520)], fill=130, width=8)
+        pen.ellipse((780, 380, 900, 600), outline=110, width=8)
+        assert recognizer.read(encode(image)).text == "140"
+
+
 def test_faint_ink_is_strokes_only_when_asked() -> None:
     ink = np.zeros((60, 60), np.float32)
     ink[10:50, 28:33] = (FAINT_INK + STRONG_INK) / 2  # a light pencil stroke
@@ -447,6 +487,23 @@ def test_a_ruled_line_as_light_as_a_light_stroke_is_not_joined_to_a_digit(
             ruled[y : y + 4] = np.minimum(ruled[y : y + 4], 165)
         read.append(recognizer.read(encode(Image.fromarray(ruled, "L"))).text)
     assert sum(text == f"{d}40" for d, text in enumerate(read)) >= 9
+
+
+def test_a_ruled_line_ending_inside_the_frame_is_not_joined_to_a_digit(
+    recognizer: Recognizer, glyphs: dict[int, np.ndarray]
+) -> None:
+    # The ruled page lies on a darker table, so its lines end inside the frame; each crosses
+    # one digit. A line is far longer than a digit (LIGHT_SPAN): without that limit light ink
+    # joined it to the digit as a lighter stroke, and 0 of 10 were read.
+    read = []
+    for d in range(10):
+        grey = np.asarray(Image.open(io.BytesIO(_number_with_inks(glyphs, [d], [30.0])))).copy()
+        for y in range(20, 960, 60):
+            grey[y : y + 4, 100:1180] = np.minimum(grey[y : y + 4, 100:1180], 165)
+        grey[:, :60] = 90
+        grey[:, -60:] = 90
+        read.append(recognizer.read(encode(Image.fromarray(grey, "L"))).text)
+    assert sum(text == str(d) for d, text in enumerate(read)) >= 9
 
 
 def test_light_ink_joins_a_strokes_pieces_but_not_two_strokes() -> None:
