@@ -174,9 +174,12 @@ def test_custom_path_needs_a_hash(tmp_path: Path, small_model: StoredModel) -> N
         load_model(path, None)
 
 
-def test_shipped_model_takes_64_values_on_the_0_16_scale(estimator: Any) -> None:
-    assert isinstance(estimator, Network)
-    assert estimator.coefs_[0].shape[0] == 64
+def test_shipped_model_is_three_networks_of_64_values_on_the_0_16_scale(estimator: Any) -> None:
+    assert isinstance(estimator, Ensemble)
+    assert len(estimator.members) == 3
+    for member in estimator.members:
+        assert isinstance(member, Network)
+        assert member.coefs_[0].shape[0] == 64
     assert list(estimator.classes_) == list(range(10))
     assert file_sha256(SHIPPED_MODEL_PATH) == SHIPPED_MODEL_SHA256
 
@@ -207,5 +210,5 @@ def test_load_model_is_importable_from_the_package() -> None:
     import model
 
     estimator = model.load_model()
-    assert isinstance(estimator, Network)
+    assert isinstance(estimator, Ensemble)
     assert estimator.predict(np.zeros((1, 64))).shape == (1,)
