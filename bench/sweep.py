@@ -21,7 +21,10 @@ networks (`members=5`) also prints a line for the mean of its first 1, 2, ... ne
 (`"networks"`), so one run compares an ensemble with each of its sizes and with one network.
 `--reference` fits
 classifiers other than the MLP on the same fold, without varied copies, as a yardstick of
-what 8x8 grids allow.
+what 8x8 grids allow. `--inputs` asks the same of the input: one network of the shipped
+width on the fold's MNIST digits alone (load_digits exists only as 8x8 grids), no varied
+copies, fed NIST's 32x32 bitmap counted in 8x8 (the model's grid), 16x16 or 32x32 blocks, or
+MNIST's own 28x28 grey levels; each prints the held-out MNIST block's errors.
 """
 
 from __future__ import annotations
@@ -164,6 +167,32 @@ def score(estimator: Any, kept: dict[str, np.ndarray], fold: int) -> dict[str, f
     }
 
 
+INPUTS = ("8x8", "16x16", "32x32", "mnist")
+
+
+def inputs_of(glyphs: np.ndarray, name: str) -> np.ndarray:
+    """MNIST glyphs (`(n, 28, 28)` ink 0..1) as one of `INPUTS`, flattened, values on 0..16.
+
+    "8x8", "16x16" and "32x32" count the ink of NIST's 32x32 bitmap (`model.normalize`) in
+    blocks, scaled so that a full block is 16 as in the model's grid; "mnist" is the glyph's
+    own grey levels.
+    """
+    if name not in INPUTS:
+        raise ValueError(f"unknown input {name}: one of {', '.join(INPUTS)}")
+    if name == "mnist":
+        return (glyphs.reshape((len(glyphs), -1)) * 16.0).astype(np.float32)
+    side = int(name.partition("x")[0])
+    block = normalize.FRAME // side
+    rows = [
+        normalize.frame_and_aspect(normalize.deslanted(np.asarray(glyph, np.float32)))[0]
+        .reshape(side, block, side, block)
+        .sum(axis=(1, 3))
+        .reshape(-1)
+        for glyph in glyphs
+    ]
+    return np.array(rows, np.float32) * np.float32(16.0 / block**2)
+
+
 def parse_setting(text: str) -> dict[str, Any]:
     """`alpha=1e-4,hidden_layer_sizes=256x128` as TrainingConfig fields and typed values."""
     fields: dict[str, Any] = {}
@@ -193,15 +222,24 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.sweep", description=__doc__)
     parser.add_argument("--try", dest="tries", action="append", default=[], metavar="SETTING")
     parser.add_argument("--reference", default="", help="comma-separated: knn, svc")
+    parser.add_argument("--inputs", default="", help=f"comma-separated: {', '.join(INPUTS)}")
     parser.add_argument("--fold", type=int, default=0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quick", action="store_true", help=f"schedule {QUICK_SCHEDULE}")
     parser.add_argument("--verbose", action="store_true", help="training progress on stderr")
     args = parser.parse_args(argv)
+    inputs = [name for name in args.inputs.split(",") if name]
     try:
         settings = [parse_setting(text) for text in args.tries]
+        unknown = [name for name in inputs if name not in INPUTS]
+        if unknown:
+            raise ValueError(f"unknown input {unknown[0]}: one of {', '.join(INPUTS)}")
     except ValueError as err:
         parser.error(str(err))
+    for name in inputs:
+        print(json.dumps(_input_line(name, args.fold, args.seed, args.quick)), flush=True)
+    if not settings and not args.reference:
+        return
     kept = pool(args.seed)
     for setting in settings:
         config = replace(TrainingConfig(), seed=args.seed, **setting)
@@ -240,6 +278,28 @@ def main(argv: Sequence[str] | None = None) -> None:
             "seconds": round(time.perf_counter() - started, 1),
         }
         print(json.dumps(line), flush=True)
+
+
+def _input_line(name: str, fold: int, seed: int, quick: bool) -> dict[str, Any]:
+    """One network on the fold's MNIST digits as input `name`, scored on its held-out block."""
+    started = time.perf_counter()
+    glyphs, labels = data.mnist_train()
+    block = fold_mask(len(labels), fold)
+    x = inputs_of(glyphs, name)
+    config = replace(TrainingConfig(), seed=seed, members=1)
+    if quick:
+        config = replace(config, schedule=QUICK_SCHEDULE)
+    estimator = fit_ensemble(config, x[~block], labels[~block], _quiet)
+    wrong = estimator.predict(x[block]) != labels[block]
+    return {
+        "inputs": name,
+        "fold": fold,
+        "seed": seed,
+        "quick": quick,
+        "mnist_errors": int(wrong.sum()),
+        "mnist_accuracy": round(1.0 - float(wrong.mean()), 4),
+        "seconds": round(time.perf_counter() - started, 1),
+    }
 
 
 def _quiet(_: str) -> None:

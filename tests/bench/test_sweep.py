@@ -111,3 +111,41 @@ def test_an_ensemble_is_scored_at_each_of_its_sizes(
     ]
     # One fit per setting: its sizes share its time.
     assert len({line["seconds"] for line in lines[:3]}) == 1
+
+
+def test_finer_inputs_count_the_same_bitmap_in_smaller_blocks() -> None:
+    glyph = np.zeros((1, 28, 28))
+    glyph[0, 4:24, 12:16] = 1.0  # a plain 1
+    grid8, grid16, grid32 = (sweep.inputs_of(glyph, name) for name in ("8x8", "16x16", "32x32"))
+    assert (grid8.shape, grid16.shape, grid32.shape) == ((1, 64), (1, 256), (1, 1024))
+    # Each is the 32x32 bitmap counted in blocks, a full block 16: the same ink pixels in all.
+    assert set(np.unique(grid32)) == {0.0, 16.0}
+    pixels = grid32.sum() / 16
+    assert grid8.sum() == pixels == grid16.sum() / 4 > 0
+    assert sweep.inputs_of(glyph, "mnist").max() == 16.0
+    with pytest.raises(ValueError, match="unknown input"):
+        sweep.inputs_of(glyph, "64x64")
+
+
+def test_inputs_fit_one_network_each_without_the_kept_grids(
+    small_sources: dict[str, np.ndarray],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def no_pool(seed: int) -> dict[str, np.ndarray]:
+        raise AssertionError("the kept grids are not needed for --inputs")
+
+    monkeypatch.setattr(sweep, "pool", no_pool)
+    monkeypatch.setattr(
+        sweep, "TrainingConfig", lambda: TrainingConfig(hidden_layer_sizes=(4,), members=3)
+    )
+    sweep.main(["--quick", "--inputs", "8x8,mnist"])
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [line["inputs"] for line in lines] == ["8x8", "mnist"]
+    assert all(0 <= line["mnist_errors"] <= 3 for line in lines)  # fold 0 holds out 3 of 9
+
+
+def test_an_unknown_input_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        sweep.main(["--inputs", "8x8,64x64"])
+    assert "unknown input 64x64" in capsys.readouterr().err
