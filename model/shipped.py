@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-SHIPPED_MODEL_SHA256 = "34fd7d68453a6b90b68ea0e5fa061ea0e6b5c07b2fcd28c12738e034d6466458"
+SHIPPED_MODEL_SHA256 = "cdffa0242846c65bdb83126ba9afd327c7bc0546c1492e412e64be197dcdb3e6"
 NONDIGIT_SHA256 = "37c1724552524c01bf02101edf377900c61dca1a9e74f249395e77d0756fb018"
 
 
