@@ -177,20 +177,28 @@ def inputs_of(glyphs: np.ndarray, name: str) -> np.ndarray:
     blocks, scaled so that a full block is 16 as in the model's grid; "mnist" is the glyph's
     own grey levels.
     """
-    if name not in INPUTS:
-        raise ValueError(f"unknown input {name}: one of {', '.join(INPUTS)}")
+    (name,) = parse_inputs(name)  # one of INPUTS, or ValueError
     if name == "mnist":
         return (glyphs.reshape((len(glyphs), -1)) * 16.0).astype(np.float32)
     side = int(name.partition("x")[0])
     block = normalize.FRAME // side
     rows = [
-        normalize.frame_and_aspect(normalize.deslanted(np.asarray(glyph, np.float32)))[0]
+        normalize.bitmap_and_aspect(glyph)[0]
         .reshape(side, block, side, block)
         .sum(axis=(1, 3))
         .reshape(-1)
         for glyph in glyphs
     ]
     return np.array(rows, np.float32) * np.float32(16.0 / block**2)
+
+
+def parse_inputs(text: str) -> list[str]:
+    """`8x8,mnist` as a list of `INPUTS`; ValueError naming the first unknown one."""
+    names = [name for name in text.split(",") if name]
+    for name in names:
+        if name not in INPUTS:
+            raise ValueError(f"unknown input {name}: one of {', '.join(INPUTS)}")
+    return names
 
 
 def parse_setting(text: str) -> dict[str, Any]:
@@ -228,16 +236,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help=f"schedule {QUICK_SCHEDULE}")
     parser.add_argument("--verbose", action="store_true", help="training progress on stderr")
     args = parser.parse_args(argv)
-    inputs = [name for name in args.inputs.split(",") if name]
     try:
         settings = [parse_setting(text) for text in args.tries]
-        unknown = [name for name in inputs if name not in INPUTS]
-        if unknown:
-            raise ValueError(f"unknown input {unknown[0]}: one of {', '.join(INPUTS)}")
+        inputs = parse_inputs(args.inputs)
     except ValueError as err:
         parser.error(str(err))
-    for name in inputs:
-        print(json.dumps(_input_line(name, args.fold, args.seed, args.quick)), flush=True)
+    if inputs:
+        glyphs, labels = data.mnist_train()
+        for name in inputs:
+            line = _input_line(glyphs, labels, name, args.fold, args.seed, args.quick)
+            print(json.dumps(line), flush=True)
     if not settings and not args.reference:
         return
     kept = pool(args.seed)
@@ -280,10 +288,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(json.dumps(line), flush=True)
 
 
-def _input_line(name: str, fold: int, seed: int, quick: bool) -> dict[str, Any]:
+def _input_line(
+    glyphs: np.ndarray, labels: np.ndarray, name: str, fold: int, seed: int, quick: bool
+) -> dict[str, Any]:
     """One network on the fold's MNIST digits as input `name`, scored on its held-out block."""
     started = time.perf_counter()
-    glyphs, labels = data.mnist_train()
     block = fold_mask(len(labels), fold)
     x = inputs_of(glyphs, name)
     config = replace(TrainingConfig(), seed=seed, members=1)

@@ -75,14 +75,20 @@ def optdigits_grid_and_aspect(ink: np.ndarray) -> tuple[np.ndarray, float]:
     The aspect ratio is what the normalization throws away (every digit is stretched to the
     same box), and what tells a single digit from two squeezed together.
     """
+    frame, aspect = bitmap_and_aspect(ink)
+    return frame.reshape(8, 4, 8, 4).sum(axis=(1, 3)).astype(np.int64), aspect
+
+
+def bitmap_and_aspect(ink: np.ndarray) -> tuple[np.ndarray, float]:
+    """The 32x32 binary bitmap of one digit's ink, slant corrected, and its deslanted aspect:
+    what the 8x8 grid counts in 4x4 blocks."""
     ink = np.asarray(ink, dtype=np.float32)
     if ink.shape[0] > 2 * FRAME:
         # Twice the frame's resolution is plenty for the 32x32 bitmap, and much cheaper.
         h, w = ink.shape
         size = (max(1, round(w * 2 * FRAME / h)), 2 * FRAME)
         ink = np.asarray(Image.fromarray(ink, "F").resize(size, Image.Resampling.BILINEAR))
-    frame, aspect = frame_and_aspect(deslanted(ink))
-    return frame.reshape(8, 4, 8, 4).sum(axis=(1, 3)).astype(np.int64), aspect
+    return frame_and_aspect(deslanted(ink))
 
 
 def frame_and_aspect(ink: np.ndarray) -> tuple[np.ndarray, float]:
